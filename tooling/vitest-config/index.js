@@ -1,0 +1,40 @@
+// Plain JavaScript on purpose: vitest loads config files before any TypeScript transform runs.
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const loadBackendEnv = fileURLToPath(new URL('./load-backend-env.js', import.meta.url));
+
+/** @type {import('./index.d.ts').packageTestConfig} */
+export function packageTestConfig(options = {}) {
+  const integrationTimeoutMs = options.integrationTimeoutMs ?? 60_000;
+  return defineConfig({
+    test: {
+      coverage: {
+        provider: 'v8',
+        include: ['src/**/*.ts'],
+        reporter: ['text-summary', 'json-summary'],
+      },
+      projects: [
+        {
+          extends: true,
+          test: {
+            name: 'unit',
+            include: ['test/**/*.test.ts'],
+            exclude: ['test/**/*.int.test.ts'],
+          },
+        },
+        {
+          extends: true,
+          test: {
+            name: 'int',
+            include: ['test/**/*.int.test.ts'],
+            setupFiles: [loadBackendEnv],
+            testTimeout: integrationTimeoutMs,
+            hookTimeout: integrationTimeoutMs,
+            fileParallelism: false,
+          },
+        },
+      ],
+    },
+  });
+}
