@@ -5,6 +5,7 @@
 set -euo pipefail
 ballast_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export BALLAST_CACHE="${BALLAST_CACHE:-$HOME/.cache/ballast}"
+export TURBO_TELEMETRY_DISABLED=1
 node_version="$(tr -d ' \n' < "$ballast_root/.node-version")"
 pnpm_version="$(sed -n 's/.*"packageManager": *"pnpm@\([^"+]*\).*/\1/p' "$ballast_root/package.json")"
 

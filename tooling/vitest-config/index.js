@@ -7,8 +7,13 @@ const loadBackendEnv = fileURLToPath(new URL('./load-backend-env.js', import.met
 /** @type {import('./index.d.ts').packageTestConfig} */
 export function packageTestConfig(options = {}) {
   const integrationTimeoutMs = options.integrationTimeoutMs ?? 60_000;
+  // Each run also writes .vitest-report/<script>.json (test or test:int); scripts/test-summary.ts adds
+  // them up into the closing line of `./run test`. turbo restores them on a cache hit.
+  const report = `.vitest-report/${(process.env.npm_lifecycle_event ?? 'vitest').replace(':', '-')}.json`;
   return defineConfig({
     test: {
+      reporters: ['default', 'json'],
+      outputFile: { json: report },
       coverage: {
         provider: 'v8',
         include: ['src/**/*.ts'],

@@ -17,10 +17,19 @@ export function pidfilePath(ctx: ServerContext, id: string): string {
   return join(ctx.stateDir, `${id}.pid`);
 }
 
+/**
+ * True while the process runs. A zombie (exited, not yet reaped: pid 1 here can take seconds) counts
+ * as dead, though signalling it still succeeds.
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }

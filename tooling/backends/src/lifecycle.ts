@@ -15,6 +15,10 @@ export interface UpResult {
 
 const readyTimeoutMs = 180_000;
 
+function allRoutes() {
+  return servers.flatMap((server) => server.proxies);
+}
+
 /** Start one server (unless external) and wait until it answers a real request. */
 export async function bringUp(server: BackendServer): Promise<UpResult> {
   const started = performance.now();
@@ -24,6 +28,8 @@ export async function bringUp(server: BackendServer): Promise<UpResult> {
   await waitUntil(`${server.name} (${server.version})`, () => server.ready(ctx), {
     timeoutMs: readyTimeoutMs,
   });
+  // A (re)started fault proxy knows no routes: give it one per server, whether or not those run yet.
+  if (server.name === 'toxiproxy') await syncProxies(allRoutes(), server.env().BALLAST_TOXIPROXY_URL);
   return { server: server.name, external, seconds: (performance.now() - started) / 1000 };
 }
 
@@ -37,13 +43,7 @@ export async function up(selected: readonly BackendServer[] = servers): Promise<
   }
   const results = await Promise.all(selected.filter((s) => s.name !== 'toxiproxy').map(bringUp));
   const proxy = selected.find((s) => s.name === 'toxiproxy');
-  if (proxy) {
-    results.push(await bringUp(proxy));
-    await syncProxies(
-      servers.flatMap((s) => s.proxies),
-      proxy.env().BALLAST_TOXIPROXY_URL,
-    );
-  }
+  if (proxy) results.push(await bringUp(proxy));
   const entries = { ...readEnvFile() };
   for (const server of selected) Object.assign(entries, envOf(server));
   writeEnvFile(entries);
@@ -91,7 +91,7 @@ export interface ServerStatus {
   readonly pids: number[];
   readonly ports: string;
   readonly healthy: boolean;
-  readonly error?: string;
+  readonly error?: string | undefined;
 }
 
 export async function status(server: BackendServer): Promise<ServerStatus> {

@@ -15,7 +15,15 @@ export function contextFor(server: BackendServer): ServerContext {
   };
 }
 
-/** True when every env key of the server is set by the caller: the server runs elsewhere and we start nothing. */
+/**
+ * True when every env key of the server is set by the caller: the server runs elsewhere and we start
+ * nothing. Keys that the test setup loaded from our own env file (BALLAST_BACKENDS_LOADED_KEYS) do not
+ * count: those servers are ours.
+ */
 export function isExternal(server: BackendServer, environment: NodeJS.ProcessEnv = process.env): boolean {
-  return server.envKeys.length > 0 && server.envKeys.every((key) => environment[key] !== undefined);
+  const loaded = new Set((environment.BALLAST_BACKENDS_LOADED_KEYS ?? '').split(','));
+  return (
+    server.envKeys.length > 0 &&
+    server.envKeys.every((key) => environment[key] !== undefined && !loaded.has(key))
+  );
 }

@@ -1,3 +1,3 @@
-export { median, nsPerOperation, type MeasureOptions, type Operation } from './measure.ts';
+export { type MeasureOptions, median, nsPerOperation, type Operation } from './measure.ts';
 export { machineLine, markdownTable, publish } from './report.ts';
 export { compare, type Direction, type ResultRow } from './result-row.ts';
