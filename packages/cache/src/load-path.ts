@@ -8,6 +8,16 @@ import { SingleFlight } from './single-flight.ts';
 
 const softTimeoutElapsed = Symbol('soft-timeout');
 
+/** One key to load: what to call, how fresh the result is, its tags and the stale entry in hand. */
+export interface LoadRequest<V> {
+  readonly key: string;
+  readonly loader: Loader<V>;
+  readonly freshness: ResolvedFreshness;
+  readonly tags: readonly string[];
+  /** The stale (not yet expired) entry to fall back on, if any. */
+  readonly stale?: CacheEntry | undefined;
+}
+
 /** Races a promise against a caller's signal; the promise itself goes on. */
 export function withSignal<T>(promise: Promise<T>, key: string, signal: AbortSignal | undefined): Promise<T> {
   if (signal === undefined) return promise;
@@ -42,16 +52,10 @@ export class LoadPath<V> {
   }
 
   /** Loads (joining a load under way) and answers with the stale value once the soft timeout passes. */
-  async load(
-    key: string,
-    loader: Loader<V>,
-    freshness: ResolvedFreshness,
-    tags: readonly string[],
-    stale: CacheEntry | undefined,
-    signal: AbortSignal | undefined,
-  ): Promise<V> {
-    const loading = this.#flights.do(key, () => this.#loadOnce(key, loader, freshness, tags, stale));
-    const soft = freshness.softTimeoutMs;
+  async load(request: LoadRequest<V>, signal: AbortSignal | undefined): Promise<V> {
+    const { key, stale } = request;
+    const loading = this.#flights.do(key, () => this.#loadOnce(request));
+    const soft = request.freshness.softTimeoutMs;
     if (stale === undefined || soft === undefined) return withSignal(loading, key, signal);
     let timer: NodeJS.Timeout | undefined;
     const elapsed = new Promise<typeof softTimeoutElapsed>((resolve) => {
@@ -70,17 +74,11 @@ export class LoadPath<V> {
   }
 
   /** Starts a refresh in the background unless one runs; its failure is reported, never thrown. */
-  refresh(
-    key: string,
-    loader: Loader<V>,
-    freshness: ResolvedFreshness,
-    tags: readonly string[],
-    stale?: CacheEntry,
-  ): void {
-    if (this.#flights.has(key)) return;
+  refresh(request: LoadRequest<V>): void {
+    if (this.#flights.has(request.key)) return;
     this.#flights
-      .do(key, () => this.#loadOnce(key, loader, freshness, tags, stale))
-      .catch((error: unknown) => this.#refreshFailed(key, error));
+      .do(request.key, () => this.#loadOnce(request))
+      .catch((error: unknown) => this.#refreshFailed(request.key, error));
   }
 
   #refreshFailed(key: string, error: unknown): void {
@@ -90,13 +88,8 @@ export class LoadPath<V> {
     this.#core.events.emit('refresh.fail', { key, error: wrapped });
   }
 
-  async #loadOnce(
-    key: string,
-    loader: Loader<V>,
-    freshness: ResolvedFreshness,
-    tags: readonly string[],
-    stale: CacheEntry | undefined,
-  ): Promise<V> {
+  async #loadOnce(request: LoadRequest<V>): Promise<V> {
+    const { key } = request;
     const core = this.#core;
     const lock = core.settings.options.lock;
     let release: (() => Promise<void>) | undefined;
@@ -117,7 +110,7 @@ export class LoadPath<V> {
       }
     }
     try {
-      return await this.#runAndStore(key, loader, freshness, tags, stale);
+      return await this.#runAndStore(request);
     } finally {
       await release?.();
     }
@@ -138,13 +131,7 @@ export class LoadPath<V> {
     return undefined;
   }
 
-  async #runAndStore(
-    key: string,
-    loader: Loader<V>,
-    freshness: ResolvedFreshness,
-    tags: readonly string[],
-    stale: CacheEntry | undefined,
-  ): Promise<V> {
+  async #runAndStore({ key, loader, freshness, tags, stale }: LoadRequest<V>): Promise<V> {
     const core = this.#core;
     const started = performance.now();
     const startedAt = core.clock.now();

@@ -117,7 +117,13 @@ export class CacheView<V = unknown> {
       const beta = options?.earlyRefreshBeta ?? core.freshness.earlyRefreshBeta;
       if (local.loadMs > 0 && shouldRefreshEarly(local, now, beta)) {
         core.stats.earlyRefreshes++;
-        this.#loads.refresh(fullKey, loader, this.#freshness(options), this.#tags(options), local);
+        this.#loads.refresh({
+          key: fullKey,
+          loader,
+          freshness: this.#freshness(options),
+          tags: this.#tags(options),
+          stale: local,
+        });
       }
       return core.clone ? core.out(local.value) : (local.value as V);
     }
@@ -154,13 +160,13 @@ export class CacheView<V = unknown> {
       if (readAt < entry.staleAt + freshness.staleWhileRevalidateMs) {
         core.stats.staleServed++;
         core.events.emit('stale.serve', { key: fullKey, reason: 'revalidate' });
-        this.#loads.refresh(fullKey, loader, freshness, tags, entry);
+        this.#loads.refresh({ key: fullKey, loader, freshness, tags, stale: entry });
         return core.out(entry.value);
       }
     }
     core.stats.misses++;
     const stale = found !== undefined && !isExpired(found.entry, readAt) ? found.entry : undefined;
-    return this.#loads.load(fullKey, loader, freshness, tags, stale, options?.signal);
+    return this.#loads.load({ key: fullKey, loader, freshness, tags, stale }, options?.signal);
   }
 
   /** Memoizes an async function: `key(...args)` names the entry; the options apply to every entry. */

@@ -2,6 +2,7 @@
 import { bringUp, restart, stopServer } from './lifecycle.ts';
 import { serverNamed } from './server-list.ts';
 
+export { type PostgresNodeName, startPostgresNode, stopPostgresNode } from './servers/postgres.ts';
 export {
   addLatency,
   cutProxy,

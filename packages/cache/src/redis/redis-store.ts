@@ -2,6 +2,7 @@ import type { ChainableCommander, Redis } from 'ioredis';
 import { CacheError, invalidOption } from '../errors.ts';
 import type { L2Store, L2Write } from '../l2-store.ts';
 import { escapeGlob } from './escape-glob.ts';
+import { ReadBatcher } from './read-batcher.ts';
 import { redisUnavailable } from './redis-unavailable.ts';
 
 /*
@@ -25,6 +26,11 @@ export interface RedisStoreOptions {
   readonly keyPrefix?: string | undefined;
   /** Keys per SCAN step and per UNLINK pipeline in `keys()` and `clear()`. @default 500 */
   readonly scanCount?: number | undefined;
+  /**
+   * GETs issued in the same tick go out as one pipeline of at most this many (1 turns batching off).
+   * @default 256
+   */
+  readonly readBatchSize?: number | undefined;
 }
 
 const entrySpace = 'k:';
@@ -36,12 +42,14 @@ export class RedisStore implements L2Store {
   readonly #client: Redis;
   readonly #keyPrefix: string;
   readonly #scanCount: number;
+  readonly #reads: ReadBatcher;
   #closed = false;
 
   constructor(options: RedisStoreOptions) {
     const { client } = options;
     const keyPrefix = options.keyPrefix ?? 'ballast:cache:';
     const scanCount = options.scanCount ?? 500;
+    const readBatchSize = options.readBatchSize ?? 256;
     if (typeof client !== 'object' || client === null || typeof client.getBuffer !== 'function') {
       throw invalidOption('client', 'an ioredis client', client);
     }
@@ -56,15 +64,19 @@ export class RedisStore implements L2Store {
     if (!Number.isSafeInteger(scanCount) || scanCount < 1 || scanCount > 100_000) {
       throw invalidOption('scanCount', 'an integer from 1 to 100000', scanCount);
     }
+    if (!Number.isSafeInteger(readBatchSize) || readBatchSize < 1) {
+      throw invalidOption('readBatchSize', 'an integer ≥ 1', readBatchSize);
+    }
     this.#client = client;
     this.#keyPrefix = keyPrefix;
     this.#scanCount = scanCount;
+    this.#reads = new ReadBatcher(client, readBatchSize);
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
     this.#assertOpen();
     try {
-      return (await this.#client.getBuffer(this.#entryKey(key))) ?? undefined;
+      return (await this.#reads.get(this.#entryKey(key))) ?? undefined;
     } catch (error) {
       throw redisUnavailable('get', error);
     }
