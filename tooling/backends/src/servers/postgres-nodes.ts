@@ -31,7 +31,11 @@ export const postgresNodePorts: Readonly<Record<PostgresNodeName, number>> = {
   secondary: ports.postgresSecondary,
 };
 
-export const postgresBinDir = '/usr/lib/postgresql/15/bin';
+/**
+ * PostgreSQL 15's binaries from Debian's postgresql-15. `BALLAST_PG_BIN_DIR` points elsewhere (e.g. the
+ * PostgreSQL 16 that Ubuntu CI runners ship); then nothing is installed with apt.
+ */
+export const postgresBinDir = process.env.BALLAST_PG_BIN_DIR ?? '/usr/lib/postgresql/15/bin';
 export const postgresHost = '127.0.0.1';
 export const postgresUser = 'ballast';
 export const postgresDatabase = 'ballast';

@@ -45,6 +45,7 @@ export const postgres: BackendServer = {
   })),
 
   async install(ctx) {
+    if (process.env.BALLAST_PG_BIN_DIR !== undefined) return;
     await ensureAptPackages(['postgresql-15'], ctx.log);
   },
 
