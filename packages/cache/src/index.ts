@@ -9,6 +9,7 @@ export type {
   WriteThroughWriter,
 } from './cache-options.ts';
 export type { CacheStats } from './cache-stats.ts';
+export { CacheView } from './cache-view.ts';
 export type { Clock } from './clock.ts';
 export type { DistributedLock, LockHandle } from './distributed-lock.ts';
 export type { CallOptions, EntryOptions, GetOptions, GetOrSetOptions, SetManyItem } from './entry-options.ts';
@@ -20,5 +21,5 @@ export type { BreakerState } from './l2-tier.ts';
 export type { EvictionPolicyName, EvictionReason } from './memory-tier.ts';
 export type { Loader } from './run-loader.ts';
 export type { Serializer } from './serializer.ts';
-export { CacheView, TieredCache } from './tiered-cache.ts';
+export { TieredCache } from './tiered-cache.ts';
 export type { PendingWrite, WriteBehindOptions, WriteBehindWriter } from './write-behind-queue.ts';
