@@ -47,13 +47,22 @@ export PATH="$BALLAST_CACHE/bin:$PATH"
 
 # Install only when the lockfile or a manifest changed since the last install.
 stamp="$ballast_root/node_modules/.ballast-install-stamp"
-current="$(cd "$ballast_root" && cat pnpm-lock.yaml package.json pnpm-workspace.yaml */*/package.json 2>/dev/null | cksum)"
+current="$(cd "$ballast_root" && shopt -s nullglob && cat pnpm-lock.yaml package.json pnpm-workspace.yaml {packages,services,tooling}/*/package.json | cksum)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$current" ]; then
   say "pnpm install --frozen-lockfile"
-  (cd "$ballast_root" && pnpm install --frozen-lockfile --reporter=append-only >&2)
+  # No prompt without a terminal: a changed store or layout replaces node_modules instead of aborting.
+  (cd "$ballast_root" && pnpm install --frozen-lockfile --config.confirmModulesPurge=false --reporter=append-only >&2)
   printf '%s' "$current" > "$stamp"
 fi
 
 if [ "${BALLAST_SKIP_BUILD:-0}" != "1" ]; then
-  (cd "$ballast_root" && pnpm exec turbo run build --output-logs=errors-only >&2)
+  # Quiet when it works (usually a cache hit); the whole log when it does not.
+  build_log="$(mktemp)"
+  if ! (cd "$ballast_root" && pnpm exec turbo run build --output-logs=errors-only > "$build_log" 2>&1); then
+    cat "$build_log" >&2
+    rm -f "$build_log"
+    say "build failed"
+    exit 1
+  fi
+  rm -f "$build_log"
 fi
