@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import type { BackendServer } from './backend-server.ts';
 import { readEnvFile, writeEnvFile } from './env-file.ts';
 import { envFilePath, stateRoot } from './paths.ts';
+import { portInUse } from './port-in-use.ts';
 import { contextFor, isExternal } from './server-context.ts';
 import { servers } from './server-list.ts';
 import { syncProxies } from './toxiproxy-client.ts';
@@ -19,12 +20,27 @@ function allRoutes() {
   return servers.flatMap((server) => server.proxies);
 }
 
+/** Nothing of ours runs, yet a port answers: another checkout's backends (or a system service) hold it. */
+async function refuseForeignPorts(server: BackendServer): Promise<void> {
+  for (const port of Object.values(server.ports)) {
+    if (await portInUse(port)) {
+      throw new Error(
+        `${server.name}: port ${port} is held by a process this checkout did not start ` +
+          `(another checkout's backends? run \`./run backends down\` there, or set ${server.envKeys.join(', ')} to use it)`,
+      );
+    }
+  }
+}
+
 /** Start one server (unless external) and wait until it answers a real request. */
 export async function bringUp(server: BackendServer): Promise<UpResult> {
   const started = performance.now();
   const ctx = contextFor(server);
   const external = isExternal(server);
-  if (!external) await server.start(ctx);
+  if (!external) {
+    if (server.pids(ctx).length === 0) await refuseForeignPorts(server);
+    await server.start(ctx);
+  }
   await waitUntil(`${server.name} (${server.version})`, () => server.ready(ctx), {
     timeoutMs: readyTimeoutMs,
   });
