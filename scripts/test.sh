@@ -13,7 +13,7 @@ pnpm exec turbo run lint typecheck --output-logs=errors-only
 step "unit tests with coverage"
 pnpm exec turbo run test
 step "backend servers"
-node tooling/backends/src/cli.ts up
+node --disable-warning=TimeoutNegativeWarning tooling/backends/src/cli.ts up
 step "integration tests against the real servers"
 pnpm exec turbo run test:int --concurrency=1
 step "published shape (publint, arethetypeswrong)"
