@@ -1,0 +1,1 @@
+export { FaultyMemoryBackend } from './faulty-memory-backend.ts';
