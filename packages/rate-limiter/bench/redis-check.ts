@@ -1,0 +1,63 @@
+import { compare, nsPerOperation, type ResultRow } from '@ballast-internal/bench';
+import { Redis } from 'ioredis';
+import { RateLimiterRedis } from 'rate-limiter-flexible';
+import { RedisStore } from '../src/adapters/redis.ts';
+import { RateLimiter } from '../src/index.ts';
+
+const keyCount = 1000;
+const concurrency = 16;
+const keys = Array.from({ length: keyCount }, (_, index) => `user:${index}`);
+
+/** `redis-check`: checks on the same Redis, 16 in flight at a time, ours against RateLimiterRedis. */
+export async function redisCheckRows(redisUrl: string): Promise<ResultRow[]> {
+  const prefix = `bench-rl:${process.pid}`;
+  const ourClient = new Redis(redisUrl);
+  const anchorClient = new Redis(redisUrl);
+  await Promise.all([ourClient.ping(), anchorClient.ping()]);
+  const ours = new RateLimiter({
+    store: new RedisStore({ client: ourClient, keyPrefix: `${prefix}:ours:` }),
+    limits: { algorithm: 'fixed-window', limit: 1_000_000_000, windowMs: 60_000 },
+    failurePolicy: 'open',
+    storeTimeoutMs: 5000,
+  });
+  const flexible = new RateLimiterRedis({
+    storeClient: anchorClient,
+    keyPrefix: `${prefix}:flex`,
+    points: 1_000_000_000,
+    duration: 60,
+  });
+  const batch = (check: (key: string) => Promise<unknown>) => (i: number) => {
+    const pending: Array<Promise<unknown>> = [];
+    for (let j = 0; j < concurrency; j++) pending.push(check(keys[(i * concurrency + j) % keyCount]!));
+    return Promise.all(pending);
+  };
+  const timings = await nsPerOperation(
+    {
+      ours: batch((key) => ours.check(key)),
+      'rate-limiter-flexible': batch((key) => flexible.consume(key)),
+    },
+    { operations: 300, samples: 5 },
+  );
+  await ours.close();
+  for (const client of [ourClient]) {
+    let cursor = '0';
+    do {
+      const [next, found] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (found.length > 0) await client.del(...found);
+    } while (cursor !== '0');
+  }
+  ourClient.disconnect();
+  anchorClient.disconnect();
+  return [
+    compare(
+      'redis-check',
+      'ns/op',
+      timings.ours! / concurrency,
+      'rate-limiter-flexible',
+      timings['rate-limiter-flexible']! / concurrency,
+      'lower-is-better',
+      2,
+    ),
+  ];
+}

@@ -1,0 +1,1 @@
+export { MongoStore, type MongoStoreOptions, type RateLimitDocument } from '../mongodb/mongodb-store.ts';

@@ -1,0 +1,5 @@
+export {
+  type PostgresQueryable,
+  PostgresStore,
+  type PostgresStoreOptions,
+} from '../postgres/postgres-store.ts';

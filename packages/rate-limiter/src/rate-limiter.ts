@@ -1,0 +1,420 @@
+import { BlockCache } from './block-cache.ts';
+import type { Clock } from './clock.ts';
+import { sleep, withDeadline } from './deadline.ts';
+import type { DecisionReason, DecisionSource, LimitStatus, RateLimitDecision } from './decision.ts';
+import { invalidArgument, RateLimitError, storeUnavailable } from './errors.ts';
+import { type LimitRule, type ResolvedLimit, resolveLimits } from './limit-rule.ts';
+import { MemoryStore } from './memory-store.ts';
+import { RateLimiterMetrics } from './rate-limiter-metrics.ts';
+import {
+  type FailurePolicy,
+  type RateLimiterOptions,
+  resolveRateLimiterOptions,
+} from './rate-limiter-options.ts';
+import {
+  isSyncStore,
+  type RateLimitStore,
+  type StoreLimitResult,
+  type StorePenalty,
+  type StoreResult,
+  type SyncRateLimitStore,
+} from './store.ts';
+
+export interface CheckOptions {
+  /** Points this call costs (an integer >= 1). @default 1 */
+  readonly cost?: number | undefined;
+  /** Apply `plans[plan]` instead of the default limits. @default undefined */
+  readonly plan?: string | undefined;
+  /** Aborts the store call (or the leaky-bucket wait in `consume`). @default undefined */
+  readonly signal?: AbortSignal | undefined;
+}
+
+export interface CloseOptions {
+  /** How long to wait for in-flight checks. @default 5000 */
+  readonly timeoutMs?: number | undefined;
+}
+
+const maxKeyLength = 1024;
+
+/** Block cache entries are per plan: a key rejected on one plan may pass on another. */
+function cacheKey(key: string, plan: string | undefined): string {
+  return plan === undefined ? key : `${plan}\u0000${key}`;
+}
+const noLimits: readonly LimitStatus[] = [];
+
+/**
+ * Applies one or more limits to a key, atomically, on a store; degrades on store failure as
+ * configured (failure policy or insurance limiter); blocks abusers; shadow mode and runtime limits.
+ */
+export class RateLimiter {
+  readonly #store: RateLimitStore;
+  readonly #syncStore: SyncRateLimitStore | undefined;
+  readonly #ownsStore: boolean;
+  readonly #insurance: MemoryStore | undefined;
+  readonly #insuranceScale: number;
+  readonly #insuranceLimits = new WeakMap<readonly ResolvedLimit[], readonly ResolvedLimit[]>();
+  readonly #failurePolicy: FailurePolicy;
+  readonly #storeTimeoutMs: number;
+  readonly #storeRetryAfterMs: number;
+  readonly #penalty: StorePenalty | undefined;
+  readonly #blockCache: BlockCache | undefined;
+  readonly #allow: Set<string>;
+  readonly #deny: Set<string>;
+  readonly #shadow: boolean;
+  readonly #clock: Clock;
+  readonly #metrics: RateLimiterMetrics;
+  #limits: readonly ResolvedLimit[];
+  readonly #plans: Map<string, readonly ResolvedLimit[]>;
+  #storeDownUntil = 0;
+  #inFlight = 0;
+  #drained: (() => void) | undefined;
+  #closed = false;
+
+  constructor(options: RateLimiterOptions) {
+    const resolved = resolveRateLimiterOptions(options);
+    this.#ownsStore = resolved.store === undefined;
+    this.#store = resolved.store ?? new MemoryStore({ clock: resolved.clock });
+    this.#syncStore = isSyncStore(this.#store) ? this.#store : undefined;
+    this.#limits = resolved.limits;
+    this.#plans = new Map(resolved.plans);
+    this.#failurePolicy = resolved.failurePolicy;
+    this.#storeTimeoutMs = resolved.storeTimeoutMs;
+    this.#storeRetryAfterMs = resolved.storeRetryAfterMs;
+    this.#penalty = resolved.penalty;
+    this.#insuranceScale = resolved.insurance?.limitScale ?? 1;
+    this.#insurance =
+      resolved.insurance === undefined || this.#syncStore !== undefined
+        ? undefined
+        : new MemoryStore({ clock: resolved.clock, name: 'insurance' });
+    this.#blockCache =
+      resolved.blockCache && this.#syncStore === undefined
+        ? new BlockCache(resolved.blockCacheMaxEntries)
+        : undefined;
+    this.#allow = new Set(resolved.allowList);
+    this.#deny = new Set(resolved.denyList);
+    this.#shadow = resolved.shadow;
+    this.#clock = resolved.clock;
+    this.#metrics = new RateLimiterMetrics(resolved.name, this.#store.name, resolved.shadow);
+  }
+
+  /** The default limits (as resolved, with defaults applied). */
+  get limits(): readonly ResolvedLimit[] {
+    return this.#limits;
+  }
+
+  /** True when the limiter counts but never rejects. */
+  get shadow(): boolean {
+    return this.#shadow;
+  }
+
+  /** True while store calls are being skipped after a store error (insurance or failure policy answers). */
+  get storeDegraded(): boolean {
+    return this.#storeDownUntil !== 0;
+  }
+
+  /**
+   * Checks `key` against every limit and consumes `cost` from all of them, or from none. Never
+   * rejects for a store failure: the failure policy or the insurance limiter answers (see `reason`).
+   */
+  check(key: string, options?: CheckOptions): Promise<RateLimitDecision> {
+    if (this.#closed)
+      return Promise.reject(new RateLimitError('RATE_LIMITER_CLOSED', 'the limiter is closed'));
+    if (typeof key !== 'string' || key.length === 0 || key.length > maxKeyLength) {
+      return Promise.reject(invalidArgument('key', `a string of 1 to ${maxKeyLength} characters`, key));
+    }
+    let cost = 1;
+    let limits = this.#limits;
+    let signal: AbortSignal | undefined;
+    if (options !== undefined) {
+      if (options.cost !== undefined) {
+        cost = options.cost;
+        if (!Number.isSafeInteger(cost) || cost < 1) {
+          return Promise.reject(invalidArgument('cost', 'an integer >= 1', cost));
+        }
+      }
+      if (options.plan !== undefined) {
+        const planLimits = this.#plans.get(options.plan);
+        if (planLimits === undefined) {
+          return Promise.reject(
+            invalidArgument('plan', `one of ${[...this.#plans.keys()].join(', ')}`, options.plan),
+          );
+        }
+        limits = planLimits;
+      }
+      signal = options.signal;
+      if (signal?.aborted === true) {
+        return Promise.reject(
+          new RateLimitError('RATE_LIMITER_ABORTED', 'the check was aborted', { cause: signal.reason }),
+        );
+      }
+    }
+    if (this.#allow.size > 0 && this.#allow.has(key)) {
+      return Promise.resolve(this.#settle(key, cost, true, 'allow-listed', 'list', 0, 0, noLimits));
+    }
+    if (this.#deny.size > 0 && this.#deny.has(key)) {
+      return Promise.resolve(this.#settle(key, cost, false, 'denied', 'list', 0, 0, noLimits));
+    }
+    const syncStore = this.#syncStore;
+    if (syncStore !== undefined) {
+      try {
+        const result = syncStore.consumeSync(key, limits, cost, this.#penalty);
+        return Promise.resolve(this.#fromResult(key, cost, limits, result, 'store'));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    const blockCache = this.#blockCache;
+    if (blockCache !== undefined && blockCache.size > 0) {
+      const blockedMs = blockCache.remainingMs(cacheKey(key, options?.plan), this.#clock.now());
+      if (blockedMs > 0) {
+        return Promise.resolve(
+          this.#settle(key, cost, false, 'blocked', 'block-cache', blockedMs, 0, noLimits),
+        );
+      }
+    }
+    return this.#checkStore(key, cost, limits, signal, options?.plan);
+  }
+
+  /**
+   * Like `check`, but throws `RATE_LIMITED` (or `RATE_LIMITER_STORE_UNAVAILABLE` under a closed failure
+   * policy) when the call may not proceed, and waits out a leaky bucket's delay before resolving.
+   */
+  async consume(key: string, options?: CheckOptions): Promise<RateLimitDecision> {
+    const decision = await this.check(key, options);
+    if (!decision.allowed) {
+      if (decision.reason === 'store-unavailable') {
+        throw new RateLimitError(
+          'RATE_LIMITER_STORE_UNAVAILABLE',
+          'the store is unavailable (failure policy: closed)',
+          {
+            retryable: true,
+            retryAfterMs: decision.retryAfterMs,
+          },
+        );
+      }
+      throw new RateLimitError(
+        'RATE_LIMITED',
+        `rate limited (${decision.reason}): retry in ${decision.retryAfterMs} ms`,
+        {
+          retryable: true,
+          retryAfterMs: decision.retryAfterMs,
+        },
+      );
+    }
+    if (decision.delayMs > 0 && !this.#shadow) await sleep(decision.delayMs, options?.signal);
+    return decision;
+  }
+
+  async #checkStore(
+    key: string,
+    cost: number,
+    limits: readonly ResolvedLimit[],
+    signal: AbortSignal | undefined,
+    plan: string | undefined,
+  ): Promise<RateLimitDecision> {
+    if (this.#storeDownUntil !== 0) {
+      const now = this.#clock.now();
+      if (now < this.#storeDownUntil) return this.#fallback(key, cost, limits);
+      // One trial call; everyone else keeps the fallback until it answers.
+      this.#storeDownUntil = now + this.#storeRetryAfterMs;
+    }
+    this.#inFlight++;
+    const started = performance.now();
+    try {
+      const result = await withDeadline(
+        this.#store.consume({ key, limits, cost, penalty: this.#penalty }),
+        this.#storeTimeoutMs,
+        this.#store.name,
+        signal,
+      );
+      const latencyMs = performance.now() - started;
+      this.#metrics.storeDuration(latencyMs / 1000);
+      this.#storeDownUntil = 0;
+      const decision = this.#fromResult(key, cost, limits, result, 'store');
+      this.#remember(decision, limits, latencyMs, plan);
+      return decision;
+    } catch (caught) {
+      if (RateLimitError.isInstance(caught) && caught.code === 'RATE_LIMITER_ABORTED') throw caught;
+      const error = storeUnavailable(this.#store.name, caught);
+      this.#metrics.storeError(error.code);
+      this.#storeDownUntil = Math.max(1, this.#clock.now() + this.#storeRetryAfterMs);
+      return this.#fallback(key, cost, limits);
+    } finally {
+      this.#inFlight--;
+      if (this.#inFlight === 0) this.#drained?.();
+    }
+  }
+
+  /** Caches blocks, and rejections of one point (nothing can free capacity before their retry time). */
+  #remember(
+    decision: RateLimitDecision,
+    limits: readonly ResolvedLimit[],
+    latencyMs: number,
+    plan: string | undefined,
+  ): void {
+    const cache = this.#blockCache;
+    if (cache === undefined || !decision.limited) return;
+    if (
+      decision.reason === 'blocked' ||
+      (decision.cost === 1 && limits.every((l) => l.algorithm !== 'leaky-bucket'))
+    ) {
+      const ms = decision.retryAfterMs - latencyMs;
+      if (ms >= 1) cache.set(cacheKey(decision.key, plan), this.#clock.now() + ms);
+    }
+  }
+
+  #fallback(key: string, cost: number, limits: readonly ResolvedLimit[]): RateLimitDecision {
+    const insurance = this.#insurance;
+    if (insurance !== undefined) {
+      const scaled = this.#scaledLimits(limits);
+      const result = insurance.consumeSync(key, scaled, cost, this.#penalty);
+      return this.#fromResult(key, cost, scaled, result, 'insurance');
+    }
+    const open = this.#failurePolicy === 'open';
+    return this.#settle(
+      key,
+      cost,
+      open,
+      'store-unavailable',
+      'failure-policy',
+      open ? 0 : Math.max(1, this.#storeRetryAfterMs),
+      0,
+      noLimits,
+    );
+  }
+
+  #scaledLimits(limits: readonly ResolvedLimit[]): readonly ResolvedLimit[] {
+    let scaled = this.#insuranceLimits.get(limits);
+    if (scaled === undefined) {
+      const scale = this.#insuranceScale;
+      scaled = limits.map((limit) => ({ ...limit, limit: Math.max(1, Math.floor(limit.limit * scale)) }));
+      this.#insuranceLimits.set(limits, scaled);
+    }
+    return scaled;
+  }
+
+  #fromResult(
+    key: string,
+    cost: number,
+    limits: readonly ResolvedLimit[],
+    result: StoreResult,
+    source: DecisionSource,
+  ): RateLimitDecision {
+    if (result.blockedForMs > 0) {
+      return this.#settle(key, cost, false, 'blocked', source, result.blockedForMs, 0, noLimits);
+    }
+    const results = result.results;
+    // In-process stores return outcomes that already carry their rule: hand them out as they are.
+    let carryRules = true;
+    let retryAfterMs = 0;
+    let delayMs = 0;
+    for (let index = 0; index < results.length; index++) {
+      const item = results[index]!;
+      if ((item as Partial<LimitStatus>).rule !== limits[index]) carryRules = false;
+      if (item.retryAfterMs > retryAfterMs) retryAfterMs = item.retryAfterMs;
+      if (item.delayMs > delayMs) delayMs = item.delayMs;
+    }
+    const statuses: readonly LimitStatus[] = carryRules
+      ? (results as readonly (StoreLimitResult & LimitStatus)[])
+      : results.map((entry, index) => ({ ...entry, rule: limits[index]! }));
+    return result.allowed
+      ? this.#settle(key, cost, true, 'allowed', source, 0, delayMs, statuses)
+      : this.#settle(key, cost, false, 'limited', source, retryAfterMs, 0, statuses);
+  }
+
+  #settle(
+    key: string,
+    cost: number,
+    pass: boolean,
+    reason: DecisionReason,
+    source: DecisionSource,
+    retryAfterMs: number,
+    delayMs: number,
+    limits: readonly LimitStatus[],
+  ): RateLimitDecision {
+    this.#metrics.decision(reason);
+    return {
+      allowed: pass || this.#shadow,
+      limited: !pass,
+      reason,
+      source,
+      key,
+      cost,
+      retryAfterMs,
+      delayMs,
+      limits,
+    };
+  }
+
+  /** Replaces the default limits, or one plan's limits, at runtime (state is kept per rule name). */
+  setLimits(
+    rules: LimitRule | readonly LimitRule[],
+    options: { readonly plan?: string | undefined } = {},
+  ): void {
+    if (options.plan === undefined) {
+      this.#limits = resolveLimits(rules, 'limits');
+    } else {
+      this.#plans.set(options.plan, resolveLimits(rules, `plans.${options.plan}`));
+    }
+    this.#blockCache?.clear();
+  }
+
+  /** Adds `key` to the allow list (and removes it from the deny list). */
+  allow(key: string): void {
+    this.#deny.delete(key);
+    this.#allow.add(key);
+  }
+
+  /** Adds `key` to the deny list (and removes it from the allow list). */
+  deny(key: string): void {
+    this.#allow.delete(key);
+    this.#deny.add(key);
+  }
+
+  /** Removes `key` from both lists. */
+  unlist(key: string): void {
+    this.#allow.delete(key);
+    this.#deny.delete(key);
+  }
+
+  /** Forgets the state, block and violations of `key` (for the default limits, or a plan's). */
+  async reset(key: string, options: { readonly plan?: string | undefined } = {}): Promise<void> {
+    const limits = options.plan === undefined ? this.#limits : this.#plans.get(options.plan);
+    if (limits === undefined) throw invalidArgument('plan', 'a configured plan', options.plan);
+    this.#blockCache?.delete(cacheKey(key, options.plan));
+    await this.#insurance?.reset(key, this.#scaledLimits(limits));
+    await withDeadline(
+      this.#store.reset(key, limits),
+      this.#storeTimeoutMs,
+      this.#store.name,
+      undefined,
+    ).catch((error: unknown) => {
+      throw storeUnavailable(this.#store.name, error);
+    });
+  }
+
+  /** Waits for in-flight checks (up to `timeoutMs`), then releases timers and the store the limiter created. */
+  async close(options: CloseOptions = {}): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#inFlight > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => {
+          this.#drained = resolve;
+        }),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, options.timeoutMs ?? 5000);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+    this.#blockCache?.clear();
+    await this.#insurance?.close();
+    if (this.#ownsStore) await this.#store.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}

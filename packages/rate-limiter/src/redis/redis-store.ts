@@ -1,0 +1,199 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Cluster, Redis } from 'ioredis';
+import type { Clock } from '../clock.ts';
+import { invalidOption, RateLimitError, storeUnavailable } from '../errors.ts';
+import { algorithmCode, type ResolvedLimit } from '../limit-rule.ts';
+import type { RateLimitStore, StoreLimitResult, StoreRequest, StoreResult } from '../store.ts';
+import { consumeScript } from './consume-script.ts';
+
+export interface RedisStoreOptions {
+  /** An ioredis client or cluster, owned by the caller (the store never closes it). */
+  readonly client: Redis | Cluster;
+  /** Prefix of every key (no braces: the `{key}` part is the Redis Cluster hash tag). @default 'rl:' */
+  readonly keyPrefix?: string | undefined;
+  /** Time source for the algorithms. @default undefined: the Redis server's TIME, shared by every instance */
+  readonly clock?: Clock | undefined;
+  /**
+   * Send the checks issued in the same tick as one script call (one round trip for all). Must be
+   * false on a Redis Cluster. @default true, false for a Cluster client
+   */
+  readonly batch?: boolean | undefined;
+  /** Checks per script call at most when batching. @default 64 */
+  readonly maxBatch?: number | undefined;
+}
+
+interface Pending {
+  readonly request: StoreRequest;
+  resolve(result: StoreResult): void;
+  reject(error: unknown): void;
+}
+
+const scriptSha = createHash('sha1').update(consumeScript).digest('hex');
+
+/**
+ * Every algorithm on Redis in one round trip per check (a Lua script, EVALSHA with an EVAL fallback);
+ * checks issued in the same tick share one script call. All keys of one check share the hash tag
+ * `{key}`, so multi-limit checks work on Redis Cluster (with `batch: false`).
+ */
+export class RedisStore implements RateLimitStore {
+  readonly name = 'redis';
+  readonly #client: Redis | Cluster;
+  readonly #prefix: string;
+  readonly #clock: Clock | undefined;
+  readonly #noncePrefix = randomBytes(6).toString('base64url');
+  #nonce = 0;
+  #closed = false;
+  readonly #queue: Pending[] = [];
+  readonly #batch: boolean;
+  readonly #maxBatch: number;
+
+  constructor(options: RedisStoreOptions) {
+    if (typeof options !== 'object' || options === null || typeof options.client?.evalsha !== 'function') {
+      throw invalidOption('client', 'an ioredis Redis or Cluster client', options?.client);
+    }
+    const prefix = options.keyPrefix ?? 'rl:';
+    if (typeof prefix !== 'string' || /[{}]/.test(prefix)) {
+      throw invalidOption('keyPrefix', 'a string without { or }', prefix);
+    }
+    const clientPrefix = (options.client.options as { keyPrefix?: string } | undefined)?.keyPrefix;
+    if (clientPrefix !== undefined && clientPrefix !== '') {
+      throw invalidOption(
+        'client',
+        'a client without its own keyPrefix (use the store keyPrefix)',
+        clientPrefix,
+      );
+    }
+    this.#client = options.client;
+    this.#prefix = prefix;
+    this.#clock = options.clock;
+    const isCluster = (options.client as { isCluster?: boolean }).isCluster === true;
+    this.#batch = options.batch ?? !isCluster;
+    if (this.#batch && isCluster) {
+      throw invalidOption(
+        'batch',
+        'false on a Redis Cluster (checks of different keys live on different slots)',
+        true,
+      );
+    }
+    const maxBatch = options.maxBatch ?? 64;
+    if (!Number.isSafeInteger(maxBatch) || maxBatch < 1)
+      throw invalidOption('maxBatch', 'an integer >= 1', maxBatch);
+    this.#maxBatch = maxBatch;
+  }
+
+  /** The Redis keys of `key` for `limits`: block, violations, level, then one per limit. */
+  keysOf(key: string, limits: readonly ResolvedLimit[]): string[] {
+    const base = `${this.#prefix}{${key}}:`;
+    const keys = [`${base}b`, `${base}v`, `${base}n`];
+    for (const limit of limits) keys.push(`${base}${limit.id}`);
+    return keys;
+  }
+
+  consume(request: StoreRequest): Promise<StoreResult> {
+    if (this.#closed)
+      return Promise.reject(new RateLimitError('RATE_LIMITER_CLOSED', 'the redis store is closed'));
+    return new Promise<StoreResult>((resolve, reject) => {
+      if (this.#queue.length === 0) queueMicrotask(this.#flush);
+      this.#queue.push({ request, resolve, reject });
+      if (this.#queue.length >= this.#maxBatch) this.#flush();
+    });
+  }
+
+  /** Sends the checks queued in this tick: one script call for all of them (or one per check on a Cluster). */
+  readonly #flush = (): void => {
+    const queued = this.#queue.splice(0);
+    if (queued.length === 0) return;
+    if (this.#batch) {
+      void this.#send(queued);
+      return;
+    }
+    for (const item of queued) void this.#send([item]);
+  };
+
+  async #send(items: readonly Pending[]): Promise<void> {
+    const keys: string[] = [];
+    const args: Array<string | number> = [
+      this.#clock === undefined ? -1 : Math.floor(this.#clock.now()),
+      items.length,
+    ];
+    for (const { request } of items) {
+      const { key, limits, cost, penalty } = request;
+      keys.push(...this.keysOf(key, limits));
+      this.#nonce = (this.#nonce + 1) % 2 ** 40;
+      args.push(
+        cost,
+        limits.length,
+        penalty === undefined ? 0 : 1,
+        penalty?.violations ?? 0,
+        penalty?.withinMs ?? 0,
+        penalty?.blockMs ?? 0,
+        penalty?.multiplier ?? 1,
+        penalty?.maxBlockMs ?? 0,
+        penalty?.levelResetMs ?? 0,
+        `${this.#noncePrefix}${this.#nonce}`,
+      );
+      for (const limit of limits) {
+        args.push(algorithmCode(limit.algorithm), limit.limit, limit.windowMs, limit.maxWaitMs);
+      }
+    }
+    let reply: unknown;
+    try {
+      try {
+        reply = await this.#client.evalsha(scriptSha, keys.length, ...keys, ...args);
+      } catch (error) {
+        if (!(error instanceof Error) || !error.message.includes('NOSCRIPT')) throw error;
+        reply = await this.#client.eval(consumeScript, keys.length, ...keys, ...args);
+      }
+    } catch (error) {
+      const failure = storeUnavailable('redis', error);
+      for (const item of items) item.reject(failure);
+      return;
+    }
+    const replies = Array.isArray(reply) ? (reply as unknown[]) : [];
+    items.forEach((item, index) => {
+      try {
+        item.resolve(parseReply(replies[index], item.request.limits.length));
+      } catch (error) {
+        item.reject(error);
+      }
+    });
+  }
+
+  async reset(key: string, limits: readonly ResolvedLimit[]): Promise<void> {
+    if (this.#closed) throw new RateLimitError('RATE_LIMITER_CLOSED', 'the redis store is closed');
+    try {
+      // One DEL per key: the keys share a hash tag, but a cluster client may still split a multi-key DEL.
+      await Promise.all(this.keysOf(key, limits).map((redisKey) => this.#client.del(redisKey)));
+    } catch (error) {
+      throw storeUnavailable('redis', error);
+    }
+  }
+
+  /** Marks the store closed; the caller's client stays open. */
+  close(): Promise<void> {
+    this.#closed = true;
+    return Promise.resolve();
+  }
+}
+
+function parseReply(reply: unknown, count: number): StoreResult {
+  if (!Array.isArray(reply) || reply.length < 2) {
+    throw new RateLimitError('RATE_LIMITER_STORE_UNAVAILABLE', 'redis returned an unexpected reply', {
+      retryable: true,
+    });
+  }
+  const values = reply as number[];
+  const blockedForMs = Number(values[1]);
+  if (blockedForMs > 0) return { allowed: false, blockedForMs, results: [] };
+  const results: StoreLimitResult[] = [];
+  for (let index = 0; index < count; index++) {
+    const at = 2 + index * 4;
+    results.push({
+      remaining: Number(values[at]),
+      resetMs: Number(values[at + 1]),
+      retryAfterMs: Number(values[at + 2]),
+      delayMs: Number(values[at + 3]),
+    });
+  }
+  return { allowed: Number(values[0]) === 1, blockedForMs: 0, results };
+}

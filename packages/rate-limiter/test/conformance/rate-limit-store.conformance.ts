@@ -1,0 +1,207 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type LimitRule, type ResolvedLimit, resolveLimit } from '../../src/limit-rule.ts';
+import type { RateLimitStore, StorePenalty, StoreResult } from '../../src/store.ts';
+import { ManualClock } from '../../src/testing/manual-clock.ts';
+
+export interface StoreFixture {
+  readonly store: RateLimitStore;
+  cleanup(): Promise<void>;
+}
+
+/** Builds a fresh, isolated store whose algorithms read time from `clock`. */
+export type MakeStore = (clock: ManualClock) => Promise<StoreFixture>;
+
+const start = 1_800_000_000_000; // aligned to every window used below
+
+function rule(
+  partial: Partial<LimitRule> & Pick<LimitRule, 'limit' | 'windowMs'>,
+  name = 'r',
+): ResolvedLimit {
+  return resolveLimit({ name, ...partial }, 'rule');
+}
+
+/** The behaviour every `RateLimitStore` promises. Run once per adapter. */
+export function describeStoreConformance(name: string, makeStore: MakeStore): void {
+  describe(`RateLimitStore conformance: ${name}`, () => {
+    let fixture: StoreFixture;
+    let store: RateLimitStore;
+    let clock: ManualClock;
+    let keyIndex = 0;
+    let key: string;
+
+    beforeEach(async () => {
+      clock = new ManualClock(start);
+      fixture = await makeStore(clock);
+      store = fixture.store;
+      key = `user:${++keyIndex}`;
+    });
+
+    afterEach(async () => {
+      await fixture.cleanup();
+    });
+
+    const consume = (limits: readonly ResolvedLimit[], cost = 1, penalty?: StorePenalty, id = key) =>
+      store.consume({ key: id, limits, cost, penalty });
+
+    async function admitted(limits: readonly ResolvedLimit[], attempts: number, cost = 1): Promise<number> {
+      let count = 0;
+      for (let index = 0; index < attempts; index++) if ((await consume(limits, cost)).allowed) count++;
+      return count;
+    }
+
+    it('fixed window: admits exactly the limit per window and resets at the boundary', async () => {
+      const limits = [rule({ algorithm: 'fixed-window', limit: 5, windowMs: 1000 })];
+      clock.advance(200);
+      expect(await admitted(limits, 8)).toBe(5);
+      const rejected = await consume(limits);
+      expect(rejected).toMatchObject({ allowed: false, blockedForMs: 0 });
+      expect(rejected.results[0]).toMatchObject({ remaining: 0, retryAfterMs: 800, resetMs: 800 });
+      clock.advance(800);
+      const fresh = await consume(limits);
+      expect(fresh.allowed).toBe(true);
+      expect(fresh.results[0]).toMatchObject({ remaining: 4, resetMs: 1000, retryAfterMs: 0 });
+    });
+
+    it('sliding window: weighs the previous window by its overlap', async () => {
+      const limits = [rule({ algorithm: 'sliding-window', limit: 10, windowMs: 1000 })];
+      expect(await admitted(limits, 10)).toBe(10);
+      clock.advance(1250); // 25% into the next window: 75% of the previous 10 still counts
+      expect(await admitted(limits, 5)).toBe(2);
+      const rejected = await consume(limits);
+      expect(rejected.allowed).toBe(false);
+      // 7.5 + 2 + 1 > 10 until the previous weight drops to 0.7 (30% in): 50 ms from now.
+      expect(rejected.results[0]!.retryAfterMs).toBe(50);
+      clock.advance(50);
+      expect((await consume(limits)).allowed).toBe(true);
+    });
+
+    it('sliding log: is exact, and says when the oldest points leave the window', async () => {
+      const limits = [rule({ algorithm: 'sliding-log', limit: 3, windowMs: 1000 })];
+      expect((await consume(limits)).allowed).toBe(true);
+      clock.advance(300);
+      expect((await consume(limits, 2)).allowed).toBe(true);
+      clock.advance(300);
+      const rejected = await consume(limits);
+      expect(rejected.allowed).toBe(false);
+      expect(rejected.results[0]).toMatchObject({ remaining: 0, retryAfterMs: 400 });
+      clock.advance(399);
+      expect((await consume(limits)).allowed).toBe(false);
+      clock.advance(1);
+      expect((await consume(limits)).allowed).toBe(true);
+      expect((await consume(limits)).allowed).toBe(false);
+    });
+
+    it('token bucket (GCRA): allows a burst of the limit, then refills at limit per window', async () => {
+      const limits = [rule({ algorithm: 'token-bucket', limit: 10, windowMs: 1000 })];
+      expect(await admitted(limits, 15)).toBe(10);
+      const rejected = await consume(limits);
+      expect(rejected.results[0]).toMatchObject({ remaining: 0, retryAfterMs: 100, resetMs: 1000 });
+      clock.advance(100);
+      const refilled = await consume(limits);
+      expect(refilled.allowed).toBe(true);
+      expect(refilled.results[0]!.remaining).toBe(0);
+      clock.advance(1000);
+      const full = await consume(limits, 4);
+      expect(full.allowed).toBe(true);
+      expect(full.results[0]!.remaining).toBe(6);
+    });
+
+    it('leaky bucket: spaces requests by the drain interval and rejects past maxWaitMs', async () => {
+      const limits = [rule({ algorithm: 'leaky-bucket', limit: 10, windowMs: 1000, maxWaitMs: 300 })];
+      const delays: number[] = [];
+      for (let index = 0; index < 5; index++) {
+        const result = await consume(limits);
+        if (result.allowed) delays.push(result.results[0]!.delayMs);
+      }
+      expect(delays).toEqual([0, 100, 200, 300]);
+      clock.advance(150);
+      const next = await consume(limits);
+      expect(next.allowed).toBe(true);
+      expect(next.results[0]!.delayMs).toBe(250);
+    });
+
+    it('a cost larger than what is left is rejected and consumes nothing', async () => {
+      const limits = [rule({ algorithm: 'fixed-window', limit: 10, windowMs: 60_000 })];
+      expect((await consume(limits, 7)).allowed).toBe(true);
+      const rejected = await consume(limits, 4);
+      expect(rejected.allowed).toBe(false);
+      expect(rejected.results[0]!.remaining).toBe(3);
+      expect((await consume(limits, 3)).allowed).toBe(true);
+    });
+
+    it.each(['fixed-window', 'sliding-window', 'sliding-log', 'token-bucket'] as const)(
+      'applies several limits atomically (%s): a rejection by one consumes from none',
+      async (algorithm) => {
+        const perSecond = rule({ algorithm, limit: 3, windowMs: 1000 }, 'second');
+        const perMinute = rule({ algorithm, limit: 5, windowMs: 60_000 }, 'minute');
+        const limits = [perSecond, perMinute];
+        expect(await admitted(limits, 5)).toBe(3);
+        // The rejected two consumed nothing from the minute limit: 2 of its 5 remain after a window.
+        clock.advance(2000);
+        const results: StoreResult[] = [];
+        for (let index = 0; index < 3; index++) results.push(await consume(limits));
+        expect(results.map((result) => result.allowed)).toEqual([true, true, false]);
+        expect(results[2]!.results[1]!.remaining).toBe(0);
+        expect(results[2]!.results[0]!.remaining).toBe(algorithm === 'token-bucket' ? 1 : 1);
+      },
+    );
+
+    it('keeps keys apart', async () => {
+      const limits = [rule({ algorithm: 'fixed-window', limit: 1, windowMs: 1000 })];
+      expect((await consume(limits, 1, undefined, `${key}:a`)).allowed).toBe(true);
+      expect((await consume(limits, 1, undefined, `${key}:b`)).allowed).toBe(true);
+      expect((await consume(limits, 1, undefined, `${key}:a`)).allowed).toBe(false);
+    });
+
+    it('accepts keys with braces, colons and non-ASCII characters', async () => {
+      const limits = [rule({ algorithm: 'sliding-window', limit: 1, windowMs: 1000 })];
+      const odd = `${key}:{té}:}{ü`;
+      expect((await consume(limits, 1, undefined, odd)).allowed).toBe(true);
+      expect((await consume(limits, 1, undefined, odd)).allowed).toBe(false);
+      await store.reset(odd, limits);
+    });
+
+    it('blocks after sustained violation, for escalating durations', async () => {
+      const limits = [rule({ algorithm: 'fixed-window', limit: 1, windowMs: 1000 })];
+      const penalty: StorePenalty = {
+        violations: 3,
+        withinMs: 10_000,
+        blockMs: 2000,
+        multiplier: 2,
+        maxBlockMs: 5000,
+        levelResetMs: 60_000,
+      };
+      expect((await consume(limits, 1, penalty)).allowed).toBe(true);
+      expect((await consume(limits, 1, penalty)).blockedForMs).toBe(0);
+      expect((await consume(limits, 1, penalty)).blockedForMs).toBe(0);
+      expect((await consume(limits, 1, penalty)).blockedForMs).toBe(2000);
+      clock.advance(1000);
+      const during = await consume(limits, 1, penalty);
+      expect(during).toMatchObject({ allowed: false, blockedForMs: 1000 });
+      clock.advance(1000);
+      expect((await consume(limits, 1, penalty)).allowed).toBe(true);
+      for (let index = 0; index < 2; index++) await consume(limits, 1, penalty);
+      expect((await consume(limits, 1, penalty)).blockedForMs).toBe(4000);
+      clock.advance(4000);
+      await consume(limits, 1, penalty);
+      for (let index = 0; index < 2; index++) await consume(limits, 1, penalty);
+      expect((await consume(limits, 1, penalty)).blockedForMs).toBe(5000);
+    });
+
+    it('reset forgets the state and the block of a key', async () => {
+      const limits = [rule({ algorithm: 'token-bucket', limit: 2, windowMs: 1000 })];
+      const penalty: StorePenalty = {
+        violations: 1,
+        withinMs: 1000,
+        blockMs: 1000,
+        multiplier: 1,
+        maxBlockMs: 1000,
+        levelResetMs: 1000,
+      };
+      await consume(limits, 2, penalty);
+      expect((await consume(limits, 1, penalty)).blockedForMs).toBe(1000);
+      await store.reset(key, limits);
+      expect((await consume(limits, 2, penalty)).allowed).toBe(true);
+    });
+  });
+}

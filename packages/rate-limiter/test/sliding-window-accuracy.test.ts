@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { commitSlidingLog, slidingLog } from '../src/algorithms/sliding-log.ts';
+import { type SlidingWindowState, slidingWindow } from '../src/algorithms/sliding-window.ts';
+import { resolveLimit } from '../src/limit-rule.ts';
+import { burstyTrace } from './support/bursty-trace.ts';
+
+/**
+ * Replays a trace through the exact log, and asks the two-counter approximation the same question on
+ * the same admitted history; returns the share of requests it answers differently.
+ */
+function misclassification(quietShare: number, abusiveShare: number): { share: number; requests: number } {
+  const limit = 60;
+  const windowMs = 60_000;
+  const trace = burstyTrace({
+    sources: 4000,
+    durationMs: 600_000,
+    limit,
+    windowMs,
+    seed: 7,
+    quietShare,
+    abusiveShare,
+  });
+  const approx = resolveLimit({ algorithm: 'sliding-window', limit, windowMs }, 'a');
+  const exact = resolveLimit({ algorithm: 'sliding-log', limit, windowMs }, 'e');
+  const windows = new Map<string, SlidingWindowState>();
+  const logs = new Map<string, number[]>();
+  let wrong = 0;
+  for (const request of trace) {
+    const now = 1_800_000_000_000 + request.atMs;
+    let log = logs.get(request.key);
+    if (log === undefined) {
+      log = [];
+      logs.set(request.key, log);
+    }
+    const truth = slidingLog(log, exact, 1, now);
+    const estimate = slidingWindow(windows.get(request.key), approx, 1, now);
+    if (truth.allowed) {
+      commitSlidingLog(log, 1, now);
+      const state = windows.get(request.key);
+      const windowStart = now - (now % windowMs);
+      windows.set(request.key, {
+        windowStart,
+        current: (state?.windowStart === windowStart ? state.current : 0) + 1,
+        previous:
+          state?.windowStart === windowStart
+            ? state.previous
+            : state?.windowStart === windowStart - windowMs
+              ? state.current
+              : 0,
+      });
+    }
+    if (truth.allowed !== estimate.allowed) wrong++;
+  }
+  return { share: wrong / trace.length, requests: trace.length };
+}
+
+describe('sliding window approximation against an exact log', () => {
+  it('misclassifies under 4% of requests when most sources stay under the limit (issue goal: 0.01%, not met)', () => {
+    const { share, requests } = misclassification(0.99, 0.0005);
+    console.info(`quiet-dominated trace: ${requests} requests, misclassified ${(share * 100).toFixed(4)}%`);
+    expect(requests).toBeGreaterThan(10_000);
+    expect(share).toBeLessThan(0.04);
+  });
+
+  it('misclassifies under 20% on a burst-heavy trace, where bursts break its even-spread assumption', () => {
+    const { share, requests } = misclassification(0.9, 0.01);
+    console.info(`burst-heavy trace: ${requests} requests, misclassified ${(share * 100).toFixed(4)}%`);
+    expect(share).toBeGreaterThan(0);
+    expect(share).toBeLessThan(0.2);
+  });
+});
