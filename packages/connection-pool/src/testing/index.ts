@@ -1,0 +1,6 @@
+export {
+  FakePgServer,
+  type FakePgServerOptions,
+  type FakePgSession,
+  type FakeQueryHandler,
+} from './fake-pg-server.ts';
