@@ -1,0 +1,58 @@
+import { defaultMetadataSchema, ensureMetadataSchema, quoteSchema } from './metadata-schema.ts';
+import type { ShardDatabase } from './shard-database.ts';
+
+export type Decision = 'commit' | 'abort';
+
+/**
+ * The two-phase-commit coordinator's durable log. `decide` is a first-writer-wins record: the
+ * coordinator proposes `commit` after every participant prepared; recovery proposes `abort` for
+ * in-doubt transactions with no record. Whoever writes first decides; both read the winner.
+ */
+export interface CoordinatorLog {
+  decide(txid: string, decision: Decision, participants: readonly string[]): Promise<Decision>;
+  /** Drops records whose transactions are fully resolved on every participant. */
+  forget(txids: readonly string[]): Promise<void>;
+}
+
+export interface PostgresCoordinatorLogOptions {
+  /** The metadata database (the same as `PostgresShardMapStore`'s is fine). */
+  readonly database: ShardDatabase;
+  /** @default 'ballast_shard_router' */
+  readonly schema?: string | undefined;
+}
+
+/** The coordinator log in `<schema>.coordinator_log` (presumed abort: only decisions are written). */
+export class PostgresCoordinatorLog implements CoordinatorLog {
+  readonly #database: ShardDatabase;
+  readonly #schema: string;
+  readonly #table: string;
+
+  constructor(options: PostgresCoordinatorLogOptions) {
+    this.#database = options.database;
+    this.#schema = options.schema ?? defaultMetadataSchema;
+    this.#table = `${quoteSchema(this.#schema)}.coordinator_log`;
+  }
+
+  ensureSchema(): Promise<void> {
+    return ensureMetadataSchema(this.#database, this.#schema);
+  }
+
+  async decide(txid: string, decision: Decision, participants: readonly string[]): Promise<Decision> {
+    const inserted = await this.#database.query<{ decision: Decision }>(
+      `INSERT INTO ${this.#table} (txid, decision, participants) VALUES ($1, $2, $3)
+       ON CONFLICT (txid) DO NOTHING RETURNING decision`,
+      [txid, decision, participants],
+    );
+    if (inserted.rows[0] !== undefined) return inserted.rows[0].decision;
+    const existing = await this.#database.query<{ decision: Decision }>(
+      `SELECT decision FROM ${this.#table} WHERE txid = $1`,
+      [txid],
+    );
+    return existing.rows[0]?.decision ?? decision;
+  }
+
+  async forget(txids: readonly string[]): Promise<void> {
+    if (txids.length === 0) return;
+    await this.#database.query(`DELETE FROM ${this.#table} WHERE txid = ANY($1)`, [txids]);
+  }
+}

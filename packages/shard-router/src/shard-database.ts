@@ -1,0 +1,30 @@
+/** What a query returns: the rows and how many rows the statement touched. */
+export interface ShardQueryResult<R> {
+  readonly rows: R[];
+  readonly rowCount: number | null;
+}
+
+/** One session on one shard (a checked-out `pg` client satisfies it). Parameterized SQL only. */
+export interface ShardClient {
+  query<R extends object = Record<string, unknown>>(
+    sql: string,
+    params?: readonly unknown[],
+  ): Promise<ShardQueryResult<R>>;
+}
+
+/**
+ * The port the router needs from one shard: pooled queries, a pinned session for multi-statement work
+ * (cursors, transactions, two-phase commit) and `close`. A `@ballast/connection-pool` PostgreSQL pool,
+ * a `pg.Pool` wrapped by `@ballast/shard-router/pg` and a PGlite instance wrapped by
+ * `@ballast/shard-router/pglite` all satisfy it.
+ */
+export interface ShardDatabase extends ShardClient {
+  /** Runs `fn` with one session held for its whole duration; the session returns to the pool after. */
+  withConnection<T>(fn: (client: ShardClient) => Promise<T>): Promise<T>;
+  /** A read on a replica when the shard has one; the router falls back to `query` when absent. */
+  queryReplica?<R extends object = Record<string, unknown>>(
+    sql: string,
+    params?: readonly unknown[],
+  ): Promise<ShardQueryResult<R>>;
+  close(): Promise<void>;
+}

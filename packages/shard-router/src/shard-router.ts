@@ -1,0 +1,560 @@
+import { EventEmitter } from 'node:events';
+import { type AggregateSpec, aggregateRows } from './aggregate.ts';
+import { type MissingShard, queryFailed, ShardRouterError } from './errors.ts';
+import type { ShardKey } from './hash64.ts';
+import type { OrderByColumn } from './k-way-merge.ts';
+import {
+  type MigrateOptions,
+  type MigrationReport,
+  migrateShards,
+  type ShardMigration,
+} from './migrations.ts';
+import { orderedScatter } from './ordered-scatter.ts';
+import { type RecoveryOptions, type RecoveryReport, recoverPrepared } from './recovery.ts';
+import type { ShardRouterEvents } from './router-events.ts';
+import { RouterMetrics } from './router-metrics.ts';
+import {
+  type ResolvedRouterOptions,
+  resolveRouterOptions,
+  type ShardRouterOptions,
+} from './router-options.ts';
+import { gather, type PartialResultPolicy } from './scatter-gather.ts';
+import type { ShardClient, ShardDatabase, ShardQueryResult } from './shard-database.ts';
+import { compileShardMap, type ShardLocator, type ShardMap } from './shard-map.ts';
+import { type DistributedTransaction, runTransaction } from './two-phase-commit.ts';
+
+export interface RoutedQueryOptions {
+  /** Read from a replica of the shard when it has one. @default false */
+  readonly replica?: boolean | undefined;
+}
+
+export interface ScatterOptions {
+  /** Shards to ask. @default every shard in the map */
+  readonly shardIds?: readonly string[] | undefined;
+  /** Deadline per shard. @default the router's `scatterTimeoutMs` */
+  readonly timeoutMs?: number | undefined;
+  /** `'fail'` throws `SHARD_PARTIAL_RESULT` when a shard fails; `'return'` returns rows plus `missingShards`. @default the router's `partialResults` */
+  readonly partial?: PartialResultPolicy | undefined;
+  /** Read from replicas. @default false */
+  readonly replica?: boolean | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+export interface OrderedScatterOptions extends Omit<ScatterOptions, 'replica'> {
+  /** The global order; the router pushes it down to every shard and merges. */
+  readonly orderBy: readonly OrderByColumn[];
+  /** Rows to return. Pushed down to each shard as `LIMIT offset + limit`. @default undefined (all) */
+  readonly limit?: number | undefined;
+  /** Rows to skip in the merged order. @default 0 */
+  readonly offset?: number | undefined;
+  /** Rows per `FETCH`. @default the router's `fetchBatchSize` */
+  readonly batchSize?: number | undefined;
+}
+
+/** Rows from a scatter-gather query, and the shards that did not answer (empty under `partial: 'fail'`). */
+export interface ScatterResult<R> {
+  readonly rows: R[];
+  readonly missingShards: readonly MissingShard[];
+  readonly epoch: number;
+}
+
+export interface TransactionOptions {
+  /** @default the router's `transactionTimeoutMs` (30 s) */
+  readonly timeoutMs?: number | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+let transactionCounter = 0;
+
+/**
+ * Routes queries to shards by key through a versioned shard map; runs scatter-gather queries with a
+ * streaming k-way merge, transactions with two-phase commit across shards, recovery and migrations.
+ */
+export class ShardRouter {
+  readonly #options: ResolvedRouterOptions;
+  readonly #events = new EventEmitter();
+  readonly #metrics = new RouterMetrics();
+  readonly #databases = new Map<string, ShardDatabase>();
+  readonly #inFlight = new Set<Promise<unknown>>();
+  #map!: ShardMap;
+  #locator!: ShardLocator;
+  #frozen = false;
+  #confirmedAt = 0;
+  #poller: NodeJS.Timeout | undefined;
+  #refreshing: Promise<void> | undefined;
+  #closed: Promise<void> | undefined;
+  #forgettable: string[] = [];
+  #forgetTimer: NodeJS.Timeout | undefined;
+
+  private constructor(options: ResolvedRouterOptions) {
+    this.#options = options;
+  }
+
+  /** Validates options, loads (or first publishes) the map and starts watching the store. */
+  static async open(options: ShardRouterOptions): Promise<ShardRouter> {
+    const router = new ShardRouter(resolveRouterOptions(options));
+    await router.#start();
+    return router;
+  }
+
+  async #start(): Promise<void> {
+    const { store, map } = this.#options;
+    if (store === undefined) {
+      this.#install(map!, false);
+      return;
+    }
+    let record = await store.load();
+    if (record === undefined && map !== undefined) {
+      await store.publish(map, undefined);
+      record = await store.load();
+    }
+    if (record === undefined) {
+      throw new ShardRouterError(
+        'SHARD_NOT_FOUND',
+        'the shard map store holds no map and option "map" was not given',
+      );
+    }
+    this.#install(record.map, record.frozen);
+    this.#poller = setInterval(
+      () => void this.refreshMap().catch(() => undefined),
+      this.#options.pollIntervalMs,
+    );
+    this.#poller.unref();
+  }
+
+  #install(map: ShardMap, frozen: boolean): void {
+    const previous = this.#map?.epoch;
+    const locator = compileShardMap(map);
+    this.#map = map;
+    this.#locator = locator;
+    this.#frozen = frozen;
+    this.#confirmedAt = Date.now();
+    if (previous !== map.epoch)
+      this.#events.emit('map.change', { epoch: map.epoch, previousEpoch: previous });
+  }
+
+  /** The map in force. */
+  get map(): ShardMap {
+    return this.#map;
+  }
+
+  get epoch(): number {
+    return this.#map.epoch;
+  }
+
+  /** Re-reads the store now (the router also polls every `pollIntervalMs`). */
+  refreshMap(): Promise<void> {
+    const store = this.#options.store;
+    if (store === undefined) return Promise.resolve();
+    this.#refreshing ??= (async () => {
+      try {
+        const head = await store.head();
+        if (head === undefined) return;
+        if (head.epoch !== this.#map.epoch) {
+          const record = await store.load();
+          if (record !== undefined) this.#install(record.map, record.frozen);
+        } else {
+          this.#frozen = head.frozen;
+          this.#confirmedAt = Date.now();
+        }
+      } catch (error) {
+        const failure = new ShardRouterError('SHARD_MAP_STALE', 'could not read the shard map store', {
+          cause: error,
+          retryable: true,
+        });
+        this.#events.emit('map.refresh.fail', { error: failure });
+        throw failure;
+      } finally {
+        this.#refreshing = undefined;
+      }
+    })();
+    return this.#refreshing;
+  }
+
+  #check(): void {
+    if (this.#closed !== undefined) throw new ShardRouterError('SHARD_CLOSED', 'the router is closed');
+    if (this.#frozen) {
+      throw new ShardRouterError(
+        'SHARD_MAP_FROZEN',
+        `shard map epoch ${this.#map.epoch} is frozen for a cutover; retry shortly`,
+        {
+          retryable: true,
+        },
+      );
+    }
+    if (this.#options.store !== undefined && Date.now() - this.#confirmedAt > this.#options.mapLeaseMs) {
+      throw new ShardRouterError(
+        'SHARD_MAP_STALE',
+        `shard map epoch ${this.#map.epoch} was not confirmed for ${this.#options.mapLeaseMs} ms; refusing to route on it`,
+        { retryable: true },
+      );
+    }
+  }
+
+  /** The shard owning `key` under the current epoch. Throws `SHARD_MAP_FROZEN`/`SHARD_MAP_STALE` during a cutover. */
+  shardFor(key: ShardKey): string {
+    this.#check();
+    return this.#locator.shardFor(key);
+  }
+
+  /** The database of a shard (opened on first use). */
+  database(shardId: string): ShardDatabase {
+    let database = this.#databases.get(shardId);
+    if (database === undefined) {
+      const shard = this.#map.shards.find((candidate) => candidate.id === shardId);
+      if (shard === undefined)
+        throw new ShardRouterError(
+          'SHARD_NOT_FOUND',
+          `shard "${shardId}" is not in map epoch ${this.#map.epoch}`,
+        );
+      database = this.#options.connect(shard);
+      this.#databases.set(shardId, database);
+    }
+    return database;
+  }
+
+  #track<T>(work: Promise<T>): Promise<T> {
+    this.#inFlight.add(work);
+    void work.finally(() => this.#inFlight.delete(work)).catch(() => undefined);
+    return work;
+  }
+
+  /** Runs parameterized SQL on the shard owning `key` (its primary, or a replica with `replica: true`). */
+  query<R extends object = Record<string, unknown>>(
+    key: ShardKey,
+    sql: string,
+    params: readonly unknown[] = [],
+    options: RoutedQueryOptions = {},
+  ): Promise<ShardQueryResult<R> & { readonly shardId: string }> {
+    const started = performance.now();
+    const shardId = this.shardFor(key);
+    const database = this.database(shardId);
+    return this.#track(
+      (async () => {
+        try {
+          const result =
+            options.replica === true && database.queryReplica !== undefined
+              ? await database.queryReplica<R>(sql, params)
+              : await database.query<R>(sql, params);
+          this.#routed(shardId, started, undefined);
+          return { rows: result.rows, rowCount: result.rowCount, shardId };
+        } catch (error) {
+          const failure = queryFailed(shardId, error);
+          this.#routed(shardId, started, failure);
+          throw failure;
+        }
+      })(),
+    );
+  }
+
+  /** Runs `fn` with a session on the shard owning `key` (for multi-statement work on one shard). */
+  withShard<T>(key: ShardKey, fn: (client: ShardClient, shardId: string) => Promise<T>): Promise<T> {
+    const shardId = this.shardFor(key);
+    return this.#track(this.database(shardId).withConnection((client) => fn(client, shardId)));
+  }
+
+  #routed(shardId: string, started: number, error: ShardRouterError | undefined): void {
+    const durationMs = performance.now() - started;
+    this.#metrics.route(shardId, durationMs / 1000, error !== undefined);
+    if (this.#events.listenerCount('route.end') > 0)
+      this.#events.emit('route.end', { shardId, durationMs, error });
+  }
+
+  #targets(shardIds: readonly string[] | undefined): Array<{ shardId: string; database: ShardDatabase }> {
+    this.#check();
+    const ids = shardIds ?? this.#locator.shardIds;
+    return ids.map((shardId) => ({ shardId, database: this.database(shardId) }));
+  }
+
+  #scattered(fanOut: number, missingShards: readonly MissingShard[], started: number): void {
+    const durationMs = performance.now() - started;
+    this.#metrics.scatter(fanOut, missingShards.length, durationMs / 1000);
+    this.#events.emit('scatter.end', { fanOut, missingShards, durationMs });
+  }
+
+  /** Runs the same key-less query on every shard in parallel and concatenates the rows (in no particular order). */
+  scatter<R extends object = Record<string, unknown>>(
+    sql: string,
+    params: readonly unknown[] = [],
+    options: ScatterOptions = {},
+  ): Promise<ScatterResult<R>> {
+    const started = performance.now();
+    const targets = this.#targets(options.shardIds);
+    const epoch = this.#map.epoch;
+    return this.#track(
+      (async () => {
+        const databases = new Map(targets.map((target) => [target.shardId, target.database]));
+        let missing: MissingShard[] = [];
+        try {
+          const gathered = await gather(
+            targets.map((target) => target.shardId),
+            async (shardId) => {
+              const database = databases.get(shardId)!;
+              const result =
+                options.replica === true && database.queryReplica !== undefined
+                  ? await database.queryReplica<R>(sql, params)
+                  : await database.query<R>(sql, params);
+              return result.rows;
+            },
+            {
+              timeoutMs: options.timeoutMs ?? this.#options.scatterTimeoutMs,
+              partial: options.partial ?? this.#options.partialResults,
+              signal: options.signal,
+            },
+          );
+          missing = gathered.missingShards;
+          const rows = targets.flatMap((target) => gathered.results.get(target.shardId) ?? []);
+          return { rows, missingShards: missing, epoch };
+        } catch (error) {
+          if (ShardRouterError.isInstance(error)) missing = [...error.missingShards];
+          throw error;
+        } finally {
+          this.#scattered(targets.length, missing, started);
+        }
+      })(),
+    );
+  }
+
+  /** Streams rows of a key-less query in a global order (k-way merge of per-shard cursors). */
+  scatterStream<R extends object = Record<string, unknown>>(
+    sql: string,
+    params: readonly unknown[],
+    options: OrderedScatterOptions,
+    missingShards: MissingShard[] = [],
+  ): AsyncGenerator<R> {
+    const offset = options.offset ?? 0;
+    if (!Number.isSafeInteger(offset) || offset < 0)
+      throw new ShardRouterError(
+        'SHARD_INVALID_ARGUMENT',
+        `offset must be a non-negative integer; received ${offset}`,
+      );
+    if (options.limit !== undefined && (!Number.isSafeInteger(options.limit) || options.limit < 0)) {
+      throw new ShardRouterError(
+        'SHARD_INVALID_ARGUMENT',
+        `limit must be a non-negative integer; received ${options.limit}`,
+      );
+    }
+    return orderedScatter<R>(
+      {
+        shards: this.#targets(options.shardIds),
+        sql,
+        params,
+        orderBy: options.orderBy,
+        limit: options.limit,
+        offset,
+        batchSize: options.batchSize ?? this.#options.fetchBatchSize,
+        timeoutMs: options.timeoutMs ?? this.#options.scatterTimeoutMs,
+        partial: options.partial ?? this.#options.partialResults,
+        signal: options.signal,
+      },
+      missingShards,
+    );
+  }
+
+  /** `ORDER BY ... LIMIT ... OFFSET ...` across shards: pushed down, merged, streamed; returns the page. */
+  scatterOrdered<R extends object = Record<string, unknown>>(
+    sql: string,
+    params: readonly unknown[],
+    options: OrderedScatterOptions,
+  ): Promise<ScatterResult<R>> {
+    const started = performance.now();
+    const epoch = this.#map.epoch;
+    const missingShards: MissingShard[] = [];
+    const stream = this.scatterStream<R>(sql, params, options, missingShards);
+    const fanOut = options.shardIds?.length ?? this.#locator.shardIds.length;
+    return this.#track(
+      (async () => {
+        try {
+          const rows: R[] = [];
+          for await (const row of stream) rows.push(row);
+          return { rows, missingShards, epoch };
+        } catch (error) {
+          if (ShardRouterError.isInstance(error)) missingShards.push(...error.missingShards);
+          throw error;
+        } finally {
+          this.#scattered(fanOut, missingShards, started);
+        }
+      })(),
+    );
+  }
+
+  /** Scatter a partial-aggregate query and combine the groups (count, sum, min, max, avg). */
+  async scatterAggregate(
+    sql: string,
+    params: readonly unknown[],
+    spec: AggregateSpec,
+    options: ScatterOptions = {},
+  ): Promise<ScatterResult<Record<string, unknown>>> {
+    const result = await this.scatter(sql, params, options);
+    return {
+      rows: aggregateRows(result.rows, spec),
+      missingShards: result.missingShards,
+      epoch: result.epoch,
+    };
+  }
+
+  /**
+   * Runs `fn` as one transaction. Statements go to shards by key; one shard commits normally, several
+   * commit with two-phase commit through `coordinatorLog`. Times out after `transactionTimeoutMs`.
+   */
+  transaction<T>(
+    fn: (tx: DistributedTransaction) => Promise<T>,
+    options: TransactionOptions = {},
+  ): Promise<T> {
+    this.#check();
+    const started = performance.now();
+    const txid = `${this.#options.coordinatorId}-${Date.now().toString(36)}-${(++transactionCounter).toString(36)}`;
+    return this.#track(
+      (async () => {
+        try {
+          const report = await runTransaction(
+            {
+              txid,
+              timeoutMs: options.timeoutMs ?? this.#options.transactionTimeoutMs,
+              signal: options.signal,
+              log: this.#options.coordinatorLog,
+              shardFor: (key) => this.shardFor(key),
+              database: (shardId) => this.database(shardId),
+              onPhase: this.#options.onTransactionPhase,
+              forget: (done) => this.#forget(done),
+            },
+            fn,
+          );
+          this.#metrics.transaction(report.outcome, report.twoPhase);
+          this.#events.emit('transaction.end', {
+            txid,
+            shardIds: report.shardIds,
+            twoPhase: report.twoPhase,
+            outcome: report.outcome,
+            durationMs: performance.now() - started,
+          });
+          return report.value;
+        } catch (error) {
+          const failure = ShardRouterError.isInstance(error)
+            ? error
+            : new ShardRouterError('SHARD_TRANSACTION_FAILED', `transaction ${txid} failed`, {
+                cause: error,
+              });
+          const outcome = failure.code === 'SHARD_TRANSACTION_IN_DOUBT' ? 'in-doubt' : 'rolled-back';
+          this.#metrics.transaction(outcome, true);
+          this.#events.emit('transaction.end', {
+            txid,
+            shardIds: [],
+            twoPhase: true,
+            outcome,
+            durationMs: performance.now() - started,
+            error: failure,
+          });
+          throw failure;
+        }
+      })(),
+    );
+  }
+
+  /** Batches coordinator-log cleanup off the commit path (a leftover record is harmless: recovery finds nothing prepared). */
+  #forget(txid: string): void {
+    this.#forgettable.push(txid);
+    if (this.#forgetTimer === undefined) {
+      this.#forgetTimer = setTimeout(() => void this.#flushForgotten(), 20);
+      this.#forgetTimer.unref();
+    }
+  }
+
+  #flushForgotten(): Promise<void> {
+    clearTimeout(this.#forgetTimer);
+    this.#forgetTimer = undefined;
+    const batch = this.#forgettable;
+    this.#forgettable = [];
+    if (batch.length === 0 || this.#options.coordinatorLog === undefined) return Promise.resolve();
+    return this.#track(this.#options.coordinatorLog.forget(batch).catch(() => undefined));
+  }
+
+  /** Resolves prepared transactions left behind by crashed coordinators, on every shard of the map. */
+  recoverTransactions(options: RecoveryOptions = {}): Promise<RecoveryReport> {
+    const log = this.#options.coordinatorLog;
+    if (log === undefined) {
+      return Promise.reject(
+        new ShardRouterError('SHARD_INVALID_OPTION', 'recoverTransactions needs option "coordinatorLog"'),
+      );
+    }
+    const shards = this.#map.shards.map((shard) => ({
+      shardId: shard.id,
+      database: this.database(shard.id),
+    }));
+    return this.#track(
+      recoverPrepared(
+        shards,
+        log,
+        options.minAgeMs ?? this.#options.transactionTimeoutMs,
+        (gid, shardId, action) => {
+          this.#metrics.recovered(action);
+          this.#events.emit('transaction.recover', { gid, shardId, action });
+        },
+      ),
+    );
+  }
+
+  /** Applies a schema migration to every shard (or `shardIds`) with per-shard status and retries. */
+  migrate(migration: ShardMigration, options: MigrateOptions = {}): Promise<MigrationReport> {
+    const ids = options.shardIds ?? this.#map.shards.map((shard) => shard.id);
+    const shards = ids.map((shardId) => ({ shardId, database: this.database(shardId) }));
+    return this.#track(
+      migrateShards(
+        shards,
+        migration,
+        options,
+        (result) => {
+          this.#metrics.migration(result.status);
+          this.#events.emit('migration.end', {
+            migrationId: migration.id,
+            shardId: result.shardId,
+            status: result.status,
+            attempts: result.attempts,
+          });
+        },
+        this.#options.metadataSchema,
+      ),
+    );
+  }
+
+  on<E extends keyof ShardRouterEvents>(
+    event: E,
+    listener: (...payload: ShardRouterEvents[E]) => void,
+  ): this {
+    this.#events.on(event, listener as (...args: unknown[]) => void);
+    return this;
+  }
+
+  off<E extends keyof ShardRouterEvents>(
+    event: E,
+    listener: (...payload: ShardRouterEvents[E]) => void,
+  ): this {
+    this.#events.off(event, listener as (...args: unknown[]) => void);
+    return this;
+  }
+
+  /** Stops polling, waits for in-flight work (up to `timeoutMs`), then closes the shard databases. Safe to call twice. */
+  close(options: { readonly timeoutMs?: number | undefined } = {}): Promise<void> {
+    this.#closed ??= (async () => {
+      clearInterval(this.#poller);
+      const timeoutMs = options.timeoutMs ?? 10_000;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...this.#inFlight]),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, timeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      await this.#flushForgotten();
+      if (this.#options.closeDatabases) {
+        await Promise.allSettled([...this.#databases.values()].map((database) => database.close()));
+      }
+    })();
+    return this.#closed;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}

@@ -1,0 +1,275 @@
+import type { CoordinatorLog } from './coordinator-log.ts';
+import { queryFailed, ShardRouterError } from './errors.ts';
+import type { ShardKey } from './hash64.ts';
+import { type HeldSession, holdSession } from './held-session.ts';
+import type { TransactionOutcome } from './router-events.ts';
+import type { ShardDatabase, ShardQueryResult } from './shard-database.ts';
+
+/** The prefix of every prepared-transaction id this package creates: `ballast_sr:<txid>:<shardId>`. */
+export const gidPrefix = 'ballast_sr:';
+
+/** Moments a fault-injection test can stop a coordinator at. */
+export type TransactionPhase = 'prepared' | 'decided';
+
+/** The handle a transaction callback receives. */
+export interface DistributedTransaction {
+  readonly txid: string;
+  /** Fires when the transaction times out or the caller aborts. */
+  readonly signal: AbortSignal;
+  /** Runs a statement on the shard owning `key`, inside this transaction. */
+  query<R extends object = Record<string, unknown>>(
+    key: ShardKey,
+    sql: string,
+    params?: readonly unknown[],
+  ): Promise<ShardQueryResult<R>>;
+  /** Runs a statement on a named shard, inside this transaction. */
+  queryShard<R extends object = Record<string, unknown>>(
+    shardId: string,
+    sql: string,
+    params?: readonly unknown[],
+  ): Promise<ShardQueryResult<R>>;
+}
+
+export interface TransactionContext {
+  readonly txid: string;
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal | undefined;
+  readonly log: CoordinatorLog | undefined;
+  readonly shardFor: (key: ShardKey) => string;
+  readonly database: (shardId: string) => ShardDatabase;
+  readonly onPhase: ((phase: TransactionPhase, txid: string) => Promise<void> | void) | undefined;
+  /** Drops the decision once every participant committed; the router batches these off the caller's path. */
+  readonly forget: (txid: string) => void;
+}
+
+export interface TransactionReport<T> {
+  readonly value: T;
+  readonly shardIds: readonly string[];
+  readonly twoPhase: boolean;
+  readonly outcome: TransactionOutcome;
+}
+
+interface Participant {
+  readonly shardId: string;
+  readonly session: HeldSession;
+  readonly gid: string;
+  prepared: boolean;
+  /** Set when a statement failed on the session: it is discarded, not pooled. */
+  broken: unknown;
+}
+
+/** A prepared-transaction id is used as a SQL literal (utility statements take no parameters). */
+export function gidLiteral(gid: string): string {
+  if (!/^[\w.:-]{1,200}$/.test(gid))
+    throw new ShardRouterError('SHARD_INVALID_ARGUMENT', `unsafe transaction id ${gid}`);
+  return `'${gid}'`;
+}
+
+/**
+ * Runs `fn` as one transaction across every shard it touches. One shard: a plain COMMIT. Several:
+ * two-phase commit: PREPARE TRANSACTION everywhere, log the commit decision durably, then
+ * COMMIT PREPARED everywhere. A participant that cannot be committed after the decision is left
+ * prepared for `recoverTransactions` (outcome `in-doubt`, the commit is still decided).
+ */
+export async function runTransaction<T>(
+  context: TransactionContext,
+  fn: (tx: DistributedTransaction) => Promise<T>,
+): Promise<TransactionReport<T>> {
+  const participants = new Map<string, Participant>();
+  const opening = new Map<string, Promise<Participant>>();
+  const controller = new AbortController();
+  const timeout = setTimeout(
+    () =>
+      controller.abort(
+        new ShardRouterError(
+          'SHARD_TRANSACTION_TIMEOUT',
+          `transaction ${context.txid} exceeded ${context.timeoutMs} ms`,
+          {
+            retryable: true,
+          },
+        ),
+      ),
+    context.timeoutMs,
+  );
+  const onAbort = (): void => controller.abort(context.signal?.reason);
+  context.signal?.addEventListener('abort', onAbort, { once: true });
+  const aborted = new Promise<never>((_, reject) => {
+    controller.signal.addEventListener('abort', () => reject(abortError(controller.signal.reason)), {
+      once: true,
+    });
+  });
+  aborted.catch(() => undefined);
+
+  const participant = (shardId: string): Promise<Participant> => {
+    let pending = opening.get(shardId);
+    if (pending === undefined) {
+      pending = (async () => {
+        const session = await holdSession(context.database(shardId));
+        try {
+          await session.client.query('BEGIN');
+        } catch (error) {
+          await session.release(error);
+          throw error;
+        }
+        const joined: Participant = {
+          shardId,
+          session,
+          gid: `${gidPrefix}${context.txid}:${shardId}`,
+          prepared: false,
+          broken: undefined,
+        };
+        participants.set(shardId, joined);
+        return joined;
+      })();
+      opening.set(shardId, pending);
+    }
+    return pending;
+  };
+  const run = async <R extends object>(shardId: string, sql: string, params: readonly unknown[]) => {
+    if (controller.signal.aborted) throw abortError(controller.signal.reason);
+    const joined = await participant(shardId);
+    try {
+      return await joined.session.client.query<R>(sql, params);
+    } catch (error) {
+      joined.broken ??= error;
+      throw queryFailed(shardId, error);
+    }
+  };
+  const tx: DistributedTransaction = {
+    txid: context.txid,
+    signal: controller.signal,
+    query: (key, sql, params = []) => run(context.shardFor(key), sql, params),
+    queryShard: (shardId, sql, params = []) => run(shardId, sql, params),
+  };
+
+  try {
+    if (context.signal?.aborted) onAbort();
+    let value: T;
+    try {
+      value = await Promise.race([fn(tx), aborted]);
+      await Promise.allSettled(opening.values());
+      if (participants.size > 1 && context.log === undefined) {
+        throw new ShardRouterError(
+          'SHARD_INVALID_OPTION',
+          'a transaction touching several shards needs option "coordinatorLog" (e.g. a PostgresCoordinatorLog)',
+        );
+      }
+      if (participants.size <= 1) {
+        const only = [...participants.values()][0];
+        // Not raced with the deadline: once COMMIT is sent, its answer is the outcome.
+        if (only !== undefined) await only.session.client.query('COMMIT');
+        return { value, shardIds: [...participants.keys()], twoPhase: false, outcome: 'committed' };
+      }
+      if (controller.signal.aborted) throw abortError(controller.signal.reason);
+      // Not raced with the deadline either: a PREPARE still in flight could land after a rollback.
+      await prepareAll([...participants.values()]);
+    } catch (error) {
+      await rollbackAll([...participants.values()], context.database);
+      throw failure(context.txid, error);
+    }
+    // Every participant is prepared: from here the decision, not the timeout, governs.
+    const shardIds = [...participants.keys()];
+    await context.onPhase?.('prepared', context.txid);
+    let decision: 'commit' | 'abort';
+    try {
+      decision = await context.log!.decide(context.txid, 'commit', shardIds);
+    } catch (error) {
+      // The decision may or may not be on disk: only recovery, reading the log, can tell.
+      throw new ShardRouterError(
+        'SHARD_TRANSACTION_IN_DOUBT',
+        `transaction ${context.txid}: the commit decision could not be logged; recoverTransactions() will resolve it`,
+        { cause: error },
+      );
+    }
+    if (decision === 'abort') {
+      await rollbackAll([...participants.values()], context.database);
+      throw new ShardRouterError(
+        'SHARD_TRANSACTION_FAILED',
+        `transaction ${context.txid} was aborted by recovery`,
+        {
+          retryable: true,
+        },
+      );
+    }
+    await context.onPhase?.('decided', context.txid);
+    const committed = await Promise.all(
+      [...participants.values()].map(async (joined) => {
+        try {
+          await joined.session.client.query(`COMMIT PREPARED ${gidLiteral(joined.gid)}`);
+          return true;
+        } catch (error) {
+          joined.broken ??= error;
+          // The session may be dead (terminated backend): one more try on a fresh session.
+          try {
+            await context.database(joined.shardId).query(`COMMIT PREPARED ${gidLiteral(joined.gid)}`);
+            return true;
+          } catch {
+            return false;
+          }
+        }
+      }),
+    );
+    const complete = committed.every(Boolean);
+    if (complete) context.forget(context.txid);
+    return { value, shardIds, twoPhase: true, outcome: complete ? 'committed' : 'in-doubt' };
+  } finally {
+    clearTimeout(timeout);
+    context.signal?.removeEventListener('abort', onAbort);
+    await Promise.all([...participants.values()].map((joined) => joined.session.release(joined.broken)));
+  }
+}
+
+async function prepareAll(participants: readonly Participant[]): Promise<void> {
+  const results = await Promise.allSettled(
+    participants.map(async (joined) => {
+      try {
+        await joined.session.client.query(`PREPARE TRANSACTION ${gidLiteral(joined.gid)}`);
+        joined.prepared = true;
+      } catch (error) {
+        joined.broken ??= error;
+        throw queryFailed(joined.shardId, error);
+      }
+    }),
+  );
+  const failed = results.find((result) => result.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
+}
+
+/** Best effort: ROLLBACK open transactions, ROLLBACK PREPARED prepared ones (on a fresh session if needed). */
+async function rollbackAll(
+  participants: readonly Participant[],
+  database: (shardId: string) => ShardDatabase,
+): Promise<void> {
+  await Promise.all(
+    participants.map(async (joined) => {
+      if (!joined.prepared) {
+        await joined.session.client.query('ROLLBACK').catch((error: unknown) => {
+          joined.broken ??= error;
+        });
+        return;
+      }
+      const statement = `ROLLBACK PREPARED ${gidLiteral(joined.gid)}`;
+      try {
+        await joined.session.client.query(statement);
+      } catch (error) {
+        joined.broken ??= error;
+        // Left prepared if this fails too: recovery rolls it back (no commit decision was logged).
+        await database(joined.shardId)
+          .query(statement)
+          .catch(() => undefined);
+      }
+    }),
+  );
+}
+
+function abortError(reason: unknown): ShardRouterError {
+  if (ShardRouterError.isInstance(reason)) return reason;
+  return new ShardRouterError('SHARD_ABORTED', 'transaction aborted', { cause: reason });
+}
+
+function failure(txid: string, error: unknown): ShardRouterError {
+  if (ShardRouterError.isInstance(error)) return error;
+  return new ShardRouterError('SHARD_TRANSACTION_FAILED', `transaction ${txid} failed: ${String(error)}`, {
+    cause: error,
+  });
+}

@@ -1,0 +1,3 @@
+import { packageTestConfig } from '@ballast-internal/vitest-config';
+
+export default packageTestConfig();
