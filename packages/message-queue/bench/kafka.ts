@@ -1,0 +1,203 @@
+import { randomUUID } from 'node:crypto';
+import { compare, type ResultRow } from '@ballast-internal/bench';
+import { Kafka, logLevel } from 'kafkajs';
+import { KafkaTransport } from '../src/adapters/kafka.ts';
+import { MessageQueue } from '../src/message-queue.ts';
+import { alternate, atFixedRate, encode, payload, percentile, until } from './measure.ts';
+
+const batchSize = 100;
+const batches = 10;
+const consumeCount = 3_000;
+const prefetch = 100;
+
+/** Rate from the first to the last message handled, so the group join does not count. */
+function rateOf(stamps: { first: number; last: number }, count: number): number {
+  return (count - 1) / ((stamps.last - stamps.first) / 1000);
+}
+
+export async function kafkaRows(brokers: string[]): Promise<ResultRow[]> {
+  const kafka = new Kafka({
+    clientId: 'ballast-bench',
+    brokers,
+    logLevel: logLevel.NOTHING,
+    retry: { initialRetryTime: 100, maxRetryTime: 2_000, retries: 30 },
+  });
+  const topic = `ballast-bench-${randomUUID().slice(0, 8)}`;
+  const transport = new KafkaTransport({ kafka });
+  // A fresh topic's partitions can answer NOT_LEADER for a few seconds on a busy single node.
+  const queue = new MessageQueue({ transport, publishTimeoutMs: 60_000 });
+  await transport.declare(topic, 'default');
+  const producer = kafka.producer({ maxInFlightRequests: 1 });
+  await producer.connect();
+  const items = Array.from({ length: batchSize }, (_, n) => ({ payload: payload(n), key: `k${n % 16}` }));
+  const rawBatch = () =>
+    producer.send({
+      topic,
+      acks: -1,
+      messages: items.map((item) => ({
+        key: item.key,
+        value: encode(item.payload),
+        headers: { 'x-id': randomUUID() },
+      })),
+    });
+  const publish = await alternate(
+    {
+      ours: async () => {
+        const started = performance.now();
+        for (let b = 0; b < batches; b++) await queue.sendBatch(topic, items);
+        return (batches * batchSize) / ((performance.now() - started) / 1000);
+      },
+      anchor: async () => {
+        const started = performance.now();
+        for (let b = 0; b < batches; b++) await rawBatch();
+        return (batches * batchSize) / ((performance.now() - started) / 1000);
+      },
+    },
+    3,
+  );
+
+  const groups: string[] = [];
+  const consume = await alternate(
+    {
+      ours: async () => {
+        const fresh = `${topic}-c${randomUUID().slice(0, 6)}`;
+        await transport.declare(fresh, 'default');
+        // Preloaded with the raw producer for both contenders: only consumption is measured here.
+        for (let b = 0; b < consumeCount / batchSize; b++) {
+          await producer.send({
+            topic: fresh,
+            acks: -1,
+            messages: items.map((i) => ({ key: i.key, value: encode(i.payload) })),
+          });
+        }
+        const stamps = { first: 0, last: 0, done: 0 };
+        const consumer = await queue.consume(
+          fresh,
+          () => {
+            stamps.last = performance.now();
+            if (stamps.done++ === 0) stamps.first = stamps.last;
+          },
+          { concurrency: prefetch, prefetch },
+        );
+        await until(() => stamps.done >= consumeCount, 60_000, 'kafka consume (ours)');
+        await consumer.close();
+        await transport.deleteTopic(fresh, ['default']);
+        return rateOf(stamps, consumeCount);
+      },
+      anchor: async () => {
+        const fresh = `${topic}-r${randomUUID().slice(0, 6)}`;
+        await transport.declare(fresh);
+        for (let b = 0; b < consumeCount / batchSize; b++) {
+          await producer.send({
+            topic: fresh,
+            acks: -1,
+            messages: items.map((i) => ({ key: i.key, value: encode(i.payload) })),
+          });
+        }
+        const groupId = `${fresh}.raw`;
+        groups.push(groupId);
+        const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
+        await consumer.connect();
+        await consumer.subscribe({ topic: fresh, fromBeginning: true });
+        const stamps = { first: 0, last: 0, done: 0 };
+        await consumer.run({
+          partitionsConsumedConcurrently: 3,
+          eachBatch: async ({ batch, resolveOffset, commitOffsetsIfNecessary }) => {
+            for (const message of batch.messages) {
+              JSON.parse(message.value?.toString() ?? 'null');
+              stamps.last = performance.now();
+              if (stamps.done++ === 0) stamps.first = stamps.last;
+              resolveOffset(message.offset);
+            }
+            await commitOffsetsIfNecessary();
+          },
+        });
+        await until(() => stamps.done >= consumeCount, 60_000, 'kafka consume (kafkajs)');
+        await consumer.disconnect();
+        await transport.deleteTopic(fresh, []);
+        return rateOf(stamps, consumeCount);
+      },
+    },
+    3,
+  );
+
+  const latencies = { ours: [] as number[], anchor: [] as number[] };
+  const latencyTopic = `${topic}-lat`;
+  await transport.declare(latencyTopic, 'default');
+  const consumer = await queue.consume<{ sentAt: number }>(
+    latencyTopic,
+    (m) => {
+      latencies.ours.push(performance.now() - m.payload.sentAt);
+    },
+    { concurrency: prefetch, prefetch },
+  );
+  await atFixedRate(400, 400, (n) => queue.send(latencyTopic, payload(n), { key: `k${n % 16}` }));
+  await until(() => latencies.ours.length >= 400, 30_000, 'latency (ours)');
+  await consumer.close();
+  const rawTopic = `${topic}-lat-raw`;
+  await transport.declare(rawTopic);
+  const rawConsumer = kafka.consumer({ groupId: `${rawTopic}.raw`, maxWaitTimeInMs: 100 });
+  groups.push(`${rawTopic}.raw`);
+  await rawConsumer.connect();
+  await rawConsumer.subscribe({ topic: rawTopic, fromBeginning: true });
+  const joined = new Promise<void>((resolve) =>
+    rawConsumer.on(rawConsumer.events.GROUP_JOIN, () => resolve()),
+  );
+  await rawConsumer.run({
+    partitionsConsumedConcurrently: 3,
+    eachMessage: async ({ message }) => {
+      latencies.anchor.push(
+        performance.now() - (JSON.parse(message.value?.toString() ?? '{}') as { sentAt: number }).sentAt,
+      );
+    },
+  });
+  await joined;
+  await atFixedRate(400, 400, (n) =>
+    producer.send({
+      topic: rawTopic,
+      acks: -1,
+      messages: [{ key: `k${n % 16}`, value: encode(payload(n)) }],
+    }),
+  );
+  await until(() => latencies.anchor.length >= 400, 30_000, 'latency (kafkajs)');
+  await rawConsumer.disconnect();
+
+  await transport.deleteTopic(topic, ['default']);
+  await transport.deleteTopic(latencyTopic, ['default']);
+  await transport.deleteTopic(rawTopic, []);
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.deleteGroups(groups).catch(() => undefined);
+  await admin.disconnect();
+  await producer.disconnect();
+  await queue.close();
+  return [
+    compare(
+      'publish-kafka',
+      'msgs/s',
+      publish.ours!,
+      'kafkajs (acks=all, 1 in flight, batches of 100)',
+      publish.anchor!,
+      'higher-is-better',
+      0.9,
+    ),
+    compare(
+      'consume-kafka',
+      'msgs/s',
+      consume.ours!,
+      'kafkajs (eachBatch, commit per batch)',
+      consume.anchor!,
+      'higher-is-better',
+      0.9,
+    ),
+    compare(
+      'latency-p99-kafka',
+      'ms',
+      percentile(latencies.ours, 99),
+      'kafkajs at 400 msgs/s',
+      percentile(latencies.anchor, 99),
+      'lower-is-better',
+      'report',
+    ),
+  ];
+}

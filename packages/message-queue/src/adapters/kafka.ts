@@ -1,0 +1,598 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Admin, Consumer, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { closedError, invalidOption, QueueError } from '../errors.ts';
+import type {
+  DeadLetter,
+  DeadLetterAddress,
+  Delivery,
+  ReceivedMessage,
+  SubscribeRequest,
+  Transport,
+  TransportCapabilities,
+  TransportMessage,
+  TransportSubscription,
+} from '../transport.ts';
+import { raceSignal, settleWithin } from './race-signal.ts';
+import { SettleGate } from './settle-gate.ts';
+
+export interface KafkaTransportOptions {
+  /** A kafkajs client (`new Kafka({ brokers, retry })`); it reconnects across its broker list itself. */
+  readonly kafka: Kafka;
+  /** Partitions of topics this transport creates. @default 3 */
+  readonly partitions?: number | undefined;
+  /** Replication factor of topics this transport creates (-1: the broker default). @default -1 */
+  readonly replicationFactor?: number | undefined;
+  /** `retention.ms` of the dead-letter topics. @default 604800000 (7 days) */
+  readonly deadLetterRetentionMs?: number | undefined;
+  /** How long `subscribe` waits for the consumer group to be joined. @default 30000 */
+  readonly joinTimeoutMs?: number | undefined;
+}
+
+const capabilities: TransportCapabilities = {
+  orderingByKey: true,
+  consumerGroups: true,
+  nativeDelay: false,
+  nativePriority: false,
+  nativeDeadLetter: false,
+  fifoDedupe: false,
+};
+
+const header = {
+  id: 'x-ballast-id',
+  attempt: 'x-ballast-attempt',
+  due: 'x-ballast-due',
+  timestamp: 'x-ballast-timestamp',
+  deadReason: 'x-ballast-dead-reason',
+  deadAt: 'x-ballast-dead-at',
+} as const;
+const ownHeaders = new Set<string>(Object.values(header));
+
+const retryTopic = (topic: string, group: string) => `${topic}.${group}.retry`;
+const deadLetterTopic = (topic: string, group: string) => `${topic}.${group}.dlq`;
+const delayTopic = (topic: string) => `${topic}.delay`;
+const groupId = (topic: string, group: string) => `${topic}.${group}`;
+
+type Outcome = 'done' | 'released';
+
+/** One kafkajs consumer per (topic, group) in this transport, shared by the local subscribers. */
+interface GroupReader {
+  readonly consumer: Consumer;
+  readonly subscribers: SubscribeRequest[];
+  readonly gate: SettleGate;
+  readonly stop: AbortController;
+  /**
+   * Records handed over and not yet settled, by topic:partition:offset. After a rebalance kafkajs may fetch
+   * a record again while its first copy still runs; the second fetch then waits for the first outcome.
+   */
+  readonly inFlight: Map<string, Promise<Outcome>>;
+  /** Resumes of partitions paused until a delayed record is due. */
+  readonly timers: Set<NodeJS.Timeout>;
+  next: number;
+}
+
+function connectionLost(cause: unknown): QueueError {
+  return new QueueError('QUEUE_CONNECTION_LOST', 'Kafka request failed', { cause, retryable: true });
+}
+
+/**
+ * Kafka through kafkajs. A topic is a Kafka topic (keys pick partitions, so per-key order holds across
+ * instances); a group is a consumer group. Publishes wait for acks=all. Retries
+ * and delays are emulated with a per-group retry topic and a due-time header; dead letters go to a
+ * per-group `.dlq` topic.
+ */
+export class KafkaTransport implements Transport {
+  readonly name = 'kafka';
+  readonly capabilities = capabilities;
+  readonly #kafka: Kafka;
+  readonly #partitions: number;
+  readonly #replicationFactor: number;
+  readonly #retentionMs: number;
+  readonly #joinTimeoutMs: number;
+  readonly #created = new Set<string>();
+  readonly #readers = new Map<string, GroupReader>();
+  readonly #disconnecting = new Set<Promise<void>>();
+  #producer: Promise<Producer> | undefined;
+  #admin: Promise<Admin> | undefined;
+  #closed = false;
+
+  constructor(options: KafkaTransportOptions) {
+    if (typeof options.kafka?.producer !== 'function')
+      throw invalidOption('kafka', 'a kafkajs Kafka client', options.kafka);
+    this.#kafka = options.kafka;
+    this.#partitions = options.partitions ?? 3;
+    if (!Number.isInteger(this.#partitions) || this.#partitions < 1) {
+      throw invalidOption('partitions', 'an integer >= 1', this.#partitions);
+    }
+    this.#replicationFactor = options.replicationFactor ?? -1;
+    this.#retentionMs = options.deadLetterRetentionMs ?? 7 * 24 * 3_600_000;
+    this.#joinTimeoutMs = options.joinTimeoutMs ?? 30_000;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw closedError('KafkaTransport');
+  }
+
+  #getProducer(): Promise<Producer> {
+    this.#producer ??= (async () => {
+      const producer = this.#kafka.producer({ maxInFlightRequests: 1 });
+      await producer.connect();
+      return producer;
+    })().catch((error: unknown) => {
+      this.#producer = undefined;
+      throw connectionLost(error);
+    });
+    return this.#producer;
+  }
+
+  #getAdmin(): Promise<Admin> {
+    this.#admin ??= (async () => {
+      const admin = this.#kafka.admin();
+      await admin.connect();
+      return admin;
+    })().catch((error: unknown) => {
+      this.#admin = undefined;
+      throw connectionLost(error);
+    });
+    return this.#admin;
+  }
+
+  async #createTopics(topics: ReadonlyArray<{ topic: string; retentionMs?: number }>): Promise<void> {
+    const missing = topics.filter(({ topic }) => !this.#created.has(topic));
+    if (missing.length === 0) return;
+    const admin = await this.#getAdmin();
+    let lastError: unknown;
+    for (let attempt = 0; attempt < 10; attempt++) {
+      try {
+        const existing = new Set(await admin.listTopics());
+        const toCreate = missing.filter(({ topic }) => !existing.has(topic));
+        if (toCreate.length > 0) {
+          await admin.createTopics({
+            waitForLeaders: true,
+            topics: toCreate.map(({ topic, retentionMs }) => ({
+              topic,
+              numPartitions: this.#partitions,
+              replicationFactor: this.#replicationFactor,
+              ...(retentionMs === undefined
+                ? {}
+                : { configEntries: [{ name: 'retention.ms', value: String(retentionMs) }] }),
+            })),
+          });
+        }
+        // Leaders elected and metadata served for every topic: producers and consumers can use them.
+        await admin.fetchTopicMetadata({ topics: missing.map(({ topic }) => topic) });
+        for (const { topic } of missing) this.#created.add(topic);
+        return;
+      } catch (error) {
+        // A concurrent creator, or metadata that lags the creation: look again shortly.
+        lastError = error;
+        await sleep(100 * (attempt + 1));
+      }
+    }
+    throw connectionLost(lastError);
+  }
+
+  async declare(topic: string, group?: string): Promise<void> {
+    this.#assertOpen();
+    const topics: Array<{ topic: string; retentionMs?: number }> = [{ topic }, { topic: delayTopic(topic) }];
+    if (group !== undefined) {
+      topics.push({ topic: retryTopic(topic, group) });
+      topics.push({ topic: deadLetterTopic(topic, group), retentionMs: this.#retentionMs });
+    }
+    await this.#createTopics(topics);
+  }
+
+  async publish(messages: readonly TransportMessage[], signal: AbortSignal): Promise<void> {
+    this.#assertOpen();
+    signal.throwIfAborted();
+    const byTopic = new Map<
+      string,
+      Array<{ key: string | null; value: Buffer; headers: IHeaders; timestamp: string }>
+    >();
+    for (const message of messages) {
+      const due =
+        message.delayMs === undefined || message.delayMs <= 0 ? undefined : Date.now() + message.delayMs;
+      // Delayed messages wait on their own topic, so they hold up no partition of the main topic.
+      const target = due === undefined ? message.topic : delayTopic(message.topic);
+      if (due !== undefined) await this.#createTopics([{ topic: target }]);
+      const list = byTopic.get(target) ?? [];
+      list.push(toKafka(message, 1, due === undefined ? {} : { [header.due]: String(due) }));
+      byTopic.set(target, list);
+    }
+    await this.#send(
+      [...byTopic].map(([topic, list]) => ({ topic, messages: list })),
+      signal,
+    );
+  }
+
+  async #send(
+    topicMessages: Array<{
+      topic: string;
+      messages: Array<{ key: string | null; value: Buffer; headers: IHeaders; timestamp: string }>;
+    }>,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const producer = await this.#getProducer();
+    const sending = producer.sendBatch({ acks: -1, topicMessages });
+    try {
+      await (signal === undefined ? sending : raceSignal(sending, signal));
+    } catch (error) {
+      if (signal?.aborted === true) throw error;
+      throw connectionLost(error);
+    }
+  }
+
+  async subscribe(request: SubscribeRequest): Promise<TransportSubscription> {
+    this.#assertOpen();
+    const readerKey = groupId(request.topic, request.group);
+    let reader = this.#readers.get(readerKey);
+    if (reader === undefined) {
+      reader = await this.#startReader(request);
+      this.#readers.set(readerKey, reader);
+    } else {
+      reader.subscribers.push(request);
+      reader.gate.add(request.prefetch);
+    }
+    const active = reader;
+    return {
+      stop: async () => {
+        const index = active.subscribers.indexOf(request);
+        if (index >= 0) active.subscribers.splice(index, 1);
+        if (active.subscribers.length === 0) {
+          this.#readers.delete(readerKey);
+          active.stop.abort(closedError('subscription'));
+          for (const timer of active.timers) clearTimeout(timer);
+          // Not awaited: kafkajs finishes the batch in flight first, and that batch waits for the
+          // consumer to settle (or hand back) what it holds, which it does after this returns.
+          const disconnecting = active.consumer.disconnect().catch(() => undefined);
+          this.#disconnecting.add(disconnecting);
+          void disconnecting.finally(() => this.#disconnecting.delete(disconnecting));
+        }
+      },
+    };
+  }
+
+  async #startReader(first: SubscribeRequest): Promise<GroupReader> {
+    const { topic, group } = first;
+    await this.declare(topic, group);
+    const consumer = this.#kafka.consumer({
+      groupId: groupId(topic, group),
+      maxWaitTimeInMs: 100,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
+      retry: { retries: 10, restartOnFailure: async () => !this.#closed },
+    });
+    const reader: GroupReader = {
+      consumer,
+      subscribers: [first],
+      gate: new SettleGate(first.prefetch),
+      stop: new AbortController(),
+      inFlight: new Map(),
+      timers: new Set(),
+      next: 0,
+    };
+    const joined = new Promise<void>((resolve) => {
+      const remove = consumer.on(consumer.events.GROUP_JOIN, () => {
+        remove();
+        resolve();
+      });
+    });
+    await consumer.connect();
+    await consumer.subscribe({
+      topics: [topic, delayTopic(topic), retryTopic(topic, group)],
+      fromBeginning: true,
+    });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.#partitions * 3, // topic, delay and retry topics
+      eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
+        const outcomes: Array<Promise<Outcome>> = [];
+        const offsets: string[] = [];
+        const beat = setInterval(() => void heartbeat().catch(() => undefined), 1_000);
+        try {
+          for (const raw of batch.messages) {
+            if (!isRunning() || isStale() || reader.stop.signal.aborted) break;
+            const due = Number(raw.headers?.[header.due]?.toString() ?? 0);
+            if (due > Date.now()) {
+              // Not due yet: pause just this partition until it is (sleeping here would hold up the
+              // whole fetch loop); the record is fetched again after the resume, as it is unresolved.
+              const partitions = [{ topic: batch.topic, partitions: [batch.partition] }];
+              consumer.pause(partitions);
+              const timer = setTimeout(() => {
+                reader.timers.delete(timer);
+                if (!reader.stop.signal.aborted) consumer.resume(partitions);
+              }, due - Date.now());
+              reader.timers.add(timer);
+              break;
+            }
+            const recordKey = `${batch.topic}:${batch.partition}:${raw.offset}`;
+            const running = reader.inFlight.get(recordKey);
+            if (running !== undefined) {
+              offsets.push(raw.offset);
+              outcomes.push(running);
+              continue;
+            }
+            const acquired = await reader.gate.acquire(reader.stop.signal).then(
+              () => true,
+              () => false,
+            );
+            if (!acquired) break;
+            offsets.push(raw.offset);
+            const outcome = this.#hand(reader, topic, group, raw);
+            reader.inFlight.set(recordKey, outcome);
+            void outcome.then(() => reader.inFlight.delete(recordKey));
+            outcomes.push(outcome);
+          }
+          const settled = await Promise.all(outcomes);
+          let commitIndex = -1;
+          for (let index = 0; index < settled.length && settled[index] === 'done'; index++)
+            commitIndex = index;
+          // Resolve what settled in a row (kafkajs fetches the rest again) and commit it.
+          for (let index = 0; index <= commitIndex; index++) resolveOffset(offsets[index]!);
+          if (commitIndex >= 0 && !isStale()) {
+            // A failed commit (rebalance, broker gone) is not fatal: the records come again (at least once).
+            await consumer
+              .commitOffsets([
+                {
+                  topic: batch.topic,
+                  partition: batch.partition,
+                  offset: (BigInt(offsets[commitIndex]!) + 1n).toString(),
+                },
+              ])
+              .catch(() => undefined);
+          }
+          const firstUnsettled = offsets[commitIndex + 1];
+          if (firstUnsettled !== undefined && isRunning() && !reader.stop.signal.aborted) {
+            consumer.seek({ topic: batch.topic, partition: batch.partition, offset: firstUnsettled });
+          }
+        } finally {
+          clearInterval(beat);
+        }
+      },
+    });
+    await raceSignal(joined, AbortSignal.timeout(this.#joinTimeoutMs)).catch(async (error: unknown) => {
+      await consumer.disconnect().catch(() => undefined);
+      throw connectionLost(error);
+    });
+    return reader;
+  }
+
+  /** Hands one record to a local subscriber; resolves when it is settled. */
+  #hand(reader: GroupReader, topic: string, group: string, raw: KafkaMessage): Promise<Outcome> {
+    const message = fromKafka(raw, topic);
+    return new Promise<Outcome>((resolve) => {
+      let settled = false;
+      const finish = (outcome: Outcome) => {
+        if (settled) return;
+        settled = true;
+        reader.gate.release();
+        resolve(outcome);
+      };
+      const delivery: Delivery = {
+        message,
+        ack: async () => finish('done'),
+        release: async () => finish('released'),
+        retry: async (delayMs) => {
+          await this.#send([
+            {
+              topic: retryTopic(topic, group),
+              messages: [
+                toKafka(message, message.attempt + 1, { [header.due]: String(Date.now() + delayMs) }),
+              ],
+            },
+          ]);
+          finish('done');
+        },
+        deadLetter: async (reason) => {
+          await this.#send([
+            {
+              topic: deadLetterTopic(topic, group),
+              messages: [
+                toKafka(message, message.attempt, {
+                  [header.deadReason]: reason,
+                  [header.deadAt]: String(Date.now()),
+                }),
+              ],
+            },
+          ]);
+          finish('done');
+        },
+      };
+      const subscriber = reader.subscribers[reader.next++ % Math.max(1, reader.subscribers.length)];
+      if (subscriber === undefined) finish('released');
+      else subscriber.onDelivery(delivery);
+    });
+  }
+
+  /** Consumer lag: records on the topic and retry topic not yet committed by the group. */
+  async depth(topic: string, group: string): Promise<number> {
+    const admin = await this.#getAdmin();
+    let lag = 0;
+    for (const name of [topic, delayTopic(topic), retryTopic(topic, group)]) {
+      const ends = await admin.fetchTopicOffsets(name);
+      const [committed] = await admin.fetchOffsets({ groupId: groupId(topic, group), topics: [name] });
+      for (const end of ends) {
+        const done = committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? '-1';
+        const start = Number(done) >= 0 ? Number(done) : Number(end.low);
+        lag += Math.max(0, Number(end.high) - start);
+      }
+    }
+    return lag;
+  }
+
+  async #readAll(topic: string, limit: number): Promise<Array<{ raw: KafkaMessage; partition: number }>> {
+    const admin = await this.#getAdmin();
+    const ends = await admin.fetchTopicOffsets(topic);
+    const remaining = new Map(
+      ends.filter((e) => Number(e.high) > Number(e.low)).map((e) => [e.partition, Number(e.high)]),
+    );
+    if (remaining.size === 0) return [];
+    const peekGroup = `ballast-peek-${randomUUID()}`;
+    const consumer = this.#kafka.consumer({ groupId: peekGroup, maxWaitTimeInMs: 100 });
+    const out: Array<{ raw: KafkaMessage; partition: number }> = [];
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [topic], fromBeginning: true });
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(
+          () =>
+            reject(
+              new QueueError('QUEUE_CONNECTION_LOST', `reading ${topic} timed out`, { retryable: true }),
+            ),
+          30_000,
+        );
+        void consumer
+          .run({
+            autoCommit: false,
+            eachMessage: async ({ message, partition }) => {
+              if (out.length < limit) out.push({ raw: message, partition });
+              if (Number(message.offset) + 1 >= (remaining.get(partition) ?? 0)) remaining.delete(partition);
+              if (remaining.size === 0 || out.length >= limit) {
+                clearTimeout(timer);
+                resolve();
+              }
+            },
+          })
+          .catch(reject);
+      });
+    } finally {
+      await consumer.disconnect().catch(() => undefined);
+      await admin.deleteGroups([peekGroup]).catch(() => undefined);
+    }
+    return out;
+  }
+
+  async peekDeadLetters(address: DeadLetterAddress, limit: number): Promise<readonly DeadLetter[]> {
+    const records = await this.#readAll(deadLetterTopic(address.topic, address.group), limit);
+    return records.map(({ raw }) => toDeadLetter(raw, address.topic));
+  }
+
+  /** Replays every dead letter; Kafka cannot delete single records, so replaying chosen ids is unsupported. */
+  async replayDeadLetters(address: DeadLetterAddress, ids?: readonly string[]): Promise<number> {
+    if (ids !== undefined) {
+      throw new QueueError(
+        'QUEUE_UNSUPPORTED',
+        'Kafka cannot remove single records: replay all dead letters instead',
+      );
+    }
+    const dlq = deadLetterTopic(address.topic, address.group);
+    const records = await this.#readAll(dlq, Number.MAX_SAFE_INTEGER);
+    if (records.length > 0) {
+      await this.#send([
+        {
+          topic: retryTopic(address.topic, address.group),
+          messages: records.map(({ raw }) => toKafka(fromKafka(raw, address.topic), 1, {})),
+        },
+      ]);
+    }
+    await this.#truncate(dlq);
+    return records.length;
+  }
+
+  async purgeDeadLetters(address: DeadLetterAddress): Promise<number> {
+    return this.#truncate(deadLetterTopic(address.topic, address.group));
+  }
+
+  async #truncate(topic: string): Promise<number> {
+    const admin = await this.#getAdmin();
+    const ends = await admin.fetchTopicOffsets(topic);
+    const partitions = ends.filter((e) => Number(e.high) > Number(e.low));
+    if (partitions.length > 0) {
+      await admin.deleteTopicRecords({
+        topic,
+        partitions: partitions.map((e) => ({ partition: e.partition, offset: e.high })),
+      });
+    }
+    return partitions.reduce((sum, e) => sum + Number(e.high) - Number(e.low), 0);
+  }
+
+  async deleteTopic(topic: string, groups: readonly string[]): Promise<void> {
+    const admin = await this.#getAdmin();
+    const topics = [
+      topic,
+      delayTopic(topic),
+      ...groups.flatMap((group) => [retryTopic(topic, group), deadLetterTopic(topic, group)]),
+    ];
+    const existing = new Set(await admin.listTopics());
+    const present = topics.filter((name) => existing.has(name));
+    if (present.length > 0) await admin.deleteTopics({ topics: present });
+    await admin.deleteGroups(groups.map((group) => groupId(topic, group))).catch(() => undefined);
+    for (const name of topics) this.#created.delete(name);
+  }
+
+  /** Disconnects consumers (offsets of settled records are committed as they settle), producer and admin. */
+  async close(options: { readonly timeoutMs?: number | undefined } = {}): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const work = (async () => {
+      for (const reader of this.#readers.values()) {
+        reader.stop.abort(closedError('KafkaTransport'));
+        for (const timer of reader.timers) clearTimeout(timer);
+      }
+      await Promise.all([
+        ...[...this.#readers.values()].map((reader) => reader.consumer.disconnect().catch(() => undefined)),
+        ...this.#disconnecting,
+      ]);
+      this.#readers.clear();
+      const producer = await this.#producer?.catch(() => undefined);
+      await producer?.disconnect().catch(() => undefined);
+      const admin = await this.#admin?.catch(() => undefined);
+      await admin?.disconnect().catch(() => undefined);
+    })();
+    await settleWithin(work, options.timeoutMs ?? 5_000);
+  }
+}
+
+function toKafka(
+  message: TransportMessage,
+  attempt: number,
+  extra: Record<string, string>,
+): { key: string | null; value: Buffer; headers: IHeaders; timestamp: string } {
+  const headers: IHeaders = {};
+  for (const [name, value] of Object.entries(message.headers))
+    if (!ownHeaders.has(name)) headers[name] = value;
+  Object.assign(headers, extra, {
+    [header.id]: message.id,
+    [header.attempt]: String(attempt),
+    [header.timestamp]: String(message.timestamp),
+  });
+  return {
+    key: message.key ?? null,
+    value: Buffer.from(message.body),
+    headers,
+    timestamp: String(message.timestamp),
+  };
+}
+
+function headerText(value: IHeaders[string]): string | undefined {
+  if (value === undefined) return undefined;
+  const first = Array.isArray(value) ? value[0] : value;
+  return first === undefined ? undefined : first.toString();
+}
+
+function fromKafka(raw: KafkaMessage, topic: string): ReceivedMessage {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(raw.headers ?? {})) {
+    const text = headerText(value);
+    if (!ownHeaders.has(name) && text !== undefined) headers[name] = text;
+  }
+  const value = raw.value ?? Buffer.alloc(0);
+  return {
+    id: headerText(raw.headers?.[header.id]) ?? `${topic}:${raw.offset}`,
+    topic,
+    body: new Uint8Array(value.buffer, value.byteOffset, value.byteLength),
+    headers,
+    key: raw.key === null ? undefined : raw.key.toString(),
+    timestamp: Number(headerText(raw.headers?.[header.timestamp]) ?? raw.timestamp),
+    attempt: Number(headerText(raw.headers?.[header.attempt]) ?? 1),
+  };
+}
+
+function toDeadLetter(raw: KafkaMessage, topic: string): DeadLetter {
+  return {
+    message: fromKafka(raw, topic),
+    reason: headerText(raw.headers?.[header.deadReason]) ?? 'unknown',
+    deadLetteredAt: Number(headerText(raw.headers?.[header.deadAt]) ?? 0),
+  };
+}

@@ -1,0 +1,562 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  ChangeMessageVisibilityCommand,
+  CreateQueueCommand,
+  DeleteMessageCommand,
+  DeleteQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  ListQueuesCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  type SendMessageBatchRequestEntry,
+  type SQSClient,
+  type Message as SqsMessage,
+} from '@aws-sdk/client-sqs';
+import { backoffDelayMs, resolveBackoff } from '../backoff.ts';
+import { closedError, invalidOption, QueueError } from '../errors.ts';
+import type {
+  DeadLetter,
+  DeadLetterAddress,
+  Delivery,
+  ReceivedMessage,
+  SubscribeRequest,
+  Transport,
+  TransportCapabilities,
+  TransportMessage,
+  TransportSubscription,
+} from '../transport.ts';
+import { raceSignal, settleWithin } from './race-signal.ts';
+
+export interface SqsTransportOptions {
+  /** An SQSClient (region, credentials, endpoint are yours to set). */
+  readonly client: SQSClient;
+  /** FIFO queues (`.fifo`): per-key order via MessageGroupId, broker-side dedupe via MessageDeduplicationId. @default false */
+  readonly fifo?: boolean | undefined;
+  /** Long-poll wait per ReceiveMessage. @default 20 */
+  readonly waitTimeSeconds?: number | undefined;
+  /** Visibility timeout of the queues this transport creates (the consumer renews it while a handler runs). @default 30 */
+  readonly visibilityTimeoutSeconds?: number | undefined;
+  /** Receives after which SQS itself moves a message to the DLQ (RedrivePolicy; a crash-looping consumer). @default 10 */
+  readonly redriveMaxReceiveCount?: number | undefined;
+  /** Retention of the dead-letter queues (SQS allows at most 14 days). @default 604800 (7 days) */
+  readonly deadLetterRetentionSeconds?: number | undefined;
+  /** How long the list of a topic's group queues is cached by publishers. @default 5000 */
+  readonly groupDiscoveryMs?: number | undefined;
+}
+
+const header = {
+  meta: 'ballast',
+  id: 'x-ballast-id',
+  due: 'x-ballast-due',
+  deadReason: 'x-ballast-dead-reason',
+  deadAt: 'x-ballast-dead-at',
+} as const;
+
+interface Meta {
+  readonly id: string;
+  readonly key?: string | undefined;
+  readonly timestamp: number;
+  readonly headers: Record<string, string>;
+  readonly due?: number | undefined;
+  readonly priority?: number | undefined;
+  readonly deadReason?: string | undefined;
+  readonly deadAt?: number | undefined;
+  /** Attempts before a replay or a move, added to ApproximateReceiveCount. */
+  readonly attemptOffset?: number | undefined;
+}
+
+function connectionLost(cause: unknown): QueueError {
+  return new QueueError('QUEUE_CONNECTION_LOST', 'SQS request failed', { cause, retryable: true });
+}
+
+/**
+ * Amazon SQS through @aws-sdk/client-sqs. Each (topic, group) is a queue `<topic>__<group>` with a
+ * `__dlq` beside it; a publisher sends to every group queue of the topic it discovers (ListQueues, cached).
+ * Delays use DelaySeconds (up to 15 minutes) and visibility beyond; retries use the visibility timeout.
+ */
+export class SqsTransport implements Transport {
+  readonly name = 'sqs';
+  readonly capabilities: TransportCapabilities;
+  readonly #client: SQSClient;
+  readonly #fifo: boolean;
+  readonly #waitTimeSeconds: number;
+  readonly #visibility: number;
+  readonly #redrive: number;
+  readonly #retention: number;
+  readonly #discoveryMs: number;
+  readonly #urls = new Map<string, Promise<string>>();
+  readonly #groups = new Map<string, { at: number; urls: Promise<string[]> }>();
+  readonly #stopAll = new AbortController();
+  readonly #stopPolling = new AbortController();
+  readonly #loops = new Set<Promise<void>>();
+  #closed = false;
+
+  constructor(options: SqsTransportOptions) {
+    if (typeof options.client?.send !== 'function')
+      throw invalidOption('client', 'an SQSClient', options.client);
+    this.#client = options.client;
+    this.#fifo = options.fifo ?? false;
+    this.#waitTimeSeconds = options.waitTimeSeconds ?? 20;
+    if (!Number.isInteger(this.#waitTimeSeconds) || this.#waitTimeSeconds < 0 || this.#waitTimeSeconds > 20) {
+      throw invalidOption('waitTimeSeconds', 'an integer between 0 and 20', this.#waitTimeSeconds);
+    }
+    this.#visibility = options.visibilityTimeoutSeconds ?? 30;
+    this.#redrive = options.redriveMaxReceiveCount ?? 10;
+    this.#retention = options.deadLetterRetentionSeconds ?? 604_800;
+    if (!Number.isInteger(this.#retention) || this.#retention < 60 || this.#retention > 1_209_600) {
+      throw invalidOption('deadLetterRetentionSeconds', 'an integer between 60 and 1209600', this.#retention);
+    }
+    this.#discoveryMs = options.groupDiscoveryMs ?? 5_000;
+    this.capabilities = {
+      orderingByKey: this.#fifo,
+      consumerGroups: false,
+      nativeDelay: true,
+      nativePriority: false,
+      nativeDeadLetter: true,
+      fifoDedupe: this.#fifo,
+    };
+  }
+
+  #queueName(topic: string, group: string, dead = false): string {
+    const base = `${topic.replaceAll('.', '-')}__${group.replaceAll('.', '-')}${dead ? '__dlq' : ''}`;
+    return this.#fifo ? `${base}.fifo` : base;
+  }
+
+  async #call<T>(work: (signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    if (this.#closed) throw closedError('SqsTransport');
+    const combined =
+      signal === undefined ? this.#stopAll.signal : AbortSignal.any([signal, this.#stopAll.signal]);
+    try {
+      return await work(combined);
+    } catch (error) {
+      if (combined.aborted) throw error;
+      throw connectionLost(error);
+    }
+  }
+
+  #url(name: string): Promise<string> {
+    let url = this.#urls.get(name);
+    if (url === undefined) {
+      url = this.#call((abortSignal) =>
+        this.#client.send(new GetQueueUrlCommand({ QueueName: name }), { abortSignal }),
+      ).then((reply) => reply.QueueUrl!);
+      url.catch(() => this.#urls.delete(name));
+      this.#urls.set(name, url);
+    }
+    return url;
+  }
+
+  async #createQueue(name: string, attributes: Record<string, string>): Promise<string> {
+    const fifo: Record<string, string> = this.#fifo ? { FifoQueue: 'true' } : {};
+    const reply = await this.#call((abortSignal) =>
+      this.#client.send(new CreateQueueCommand({ QueueName: name, Attributes: { ...fifo, ...attributes } }), {
+        abortSignal,
+      }),
+    );
+    const url = reply.QueueUrl!;
+    this.#urls.set(name, Promise.resolve(url));
+    return url;
+  }
+
+  async declare(topic: string, group?: string): Promise<void> {
+    if (group === undefined) return;
+    const deadUrl = await this.#createQueue(this.#queueName(topic, group, true), {
+      MessageRetentionPeriod: String(this.#retention),
+    });
+    const deadArn = await this.#call((abortSignal) =>
+      this.#client.send(new GetQueueAttributesCommand({ QueueUrl: deadUrl, AttributeNames: ['QueueArn'] }), {
+        abortSignal,
+      }),
+    );
+    await this.#createQueue(this.#queueName(topic, group), {
+      VisibilityTimeout: String(this.#visibility),
+      RedrivePolicy: JSON.stringify({
+        deadLetterTargetArn: deadArn.Attributes?.QueueArn,
+        maxReceiveCount: this.#redrive,
+      }),
+    });
+    this.#groups.delete(topic);
+  }
+
+  /** Every group queue of a topic (excluding DLQs), cached for `groupDiscoveryMs`. */
+  #groupUrls(topic: string): Promise<string[]> {
+    const cached = this.#groups.get(topic);
+    if (cached !== undefined && Date.now() - cached.at < this.#discoveryMs) return cached.urls;
+    const prefix = `${topic.replaceAll('.', '-')}__`;
+    const urls = this.#call(async (abortSignal) => {
+      const found: string[] = [];
+      let token: string | undefined;
+      do {
+        const reply = await this.#client.send(
+          new ListQueuesCommand({ QueueNamePrefix: prefix, NextToken: token, MaxResults: 1000 }),
+          { abortSignal },
+        );
+        for (const url of reply.QueueUrls ?? []) {
+          const name = url.slice(url.lastIndexOf('/') + 1);
+          const rest = name.slice(prefix.length).replace(/\.fifo$/, '');
+          if (!rest.includes('__') && name.endsWith('.fifo') === this.#fifo) found.push(url);
+        }
+        token = reply.NextToken;
+      } while (token !== undefined);
+      return found;
+    });
+    urls.catch(() => this.#groups.delete(topic));
+    this.#groups.set(topic, { at: Date.now(), urls });
+    return urls;
+  }
+
+  #entry(message: TransportMessage, index: number, extra: Partial<Meta> = {}): SendMessageBatchRequestEntry {
+    const delayMs = message.delayMs ?? 0;
+    const meta: Meta = {
+      id: message.id,
+      key: message.key,
+      timestamp: message.timestamp,
+      headers: { ...message.headers },
+      due: delayMs > 0 ? Date.now() + delayMs : undefined,
+      ...extra,
+    };
+    const entry: SendMessageBatchRequestEntry = {
+      Id: String(index),
+      MessageBody: Buffer.from(message.body).toString('base64'),
+      MessageAttributes: { [header.meta]: { DataType: 'String', StringValue: JSON.stringify(meta) } },
+    };
+    if (this.#fifo) {
+      entry.MessageGroupId = message.key ?? 'default';
+      entry.MessageDeduplicationId = message.dedupeId ?? message.id;
+    } else if (delayMs > 0) {
+      entry.DelaySeconds = Math.min(900, Math.ceil(delayMs / 1000));
+    }
+    return entry;
+  }
+
+  async #sendBatch(
+    url: string,
+    entries: SendMessageBatchRequestEntry[],
+    signal?: AbortSignal,
+  ): Promise<void> {
+    for (let start = 0; start < entries.length; start += 10) {
+      const chunk = entries.slice(start, start + 10);
+      const reply = await this.#call(
+        (abortSignal) =>
+          this.#client.send(new SendMessageBatchCommand({ QueueUrl: url, Entries: chunk }), { abortSignal }),
+        signal,
+      );
+      if ((reply.Failed ?? []).length > 0) {
+        const [first] = reply.Failed!;
+        throw new QueueError(
+          'QUEUE_PUBLISH_FAILED',
+          `SQS refused ${reply.Failed!.length} messages: ${first?.Message}`,
+          {
+            retryable: first?.SenderFault !== true,
+          },
+        );
+      }
+    }
+  }
+
+  async publish(messages: readonly TransportMessage[], signal: AbortSignal): Promise<void> {
+    const byTopic = new Map<string, TransportMessage[]>();
+    for (const message of messages)
+      byTopic.set(message.topic, [...(byTopic.get(message.topic) ?? []), message]);
+    for (const [topic, list] of byTopic) {
+      const urls = await raceSignal(this.#groupUrls(topic), signal);
+      const entries = list.map((message, index) => this.#entry(message, index));
+      await Promise.all(urls.map((url) => this.#sendBatch(url, entries, signal)));
+    }
+  }
+
+  async subscribe(request: SubscribeRequest): Promise<TransportSubscription> {
+    const url = await this.#url(this.#queueName(request.topic, request.group));
+    const stop = new AbortController();
+    // Stopping ends the loop but does not abort a long poll in flight: the server would keep it open and
+    // hide what it hands to it for the visibility timeout. What arrives after the stop is handed back.
+    const signal = AbortSignal.any([stop.signal, this.#stopPolling.signal]);
+    let unsettled = 0;
+    let wake: (() => void) | undefined;
+    const settled = () => {
+      unsettled--;
+      wake?.();
+    };
+    const pollers = Math.max(1, Math.min(4, Math.ceil(request.prefetch / 10)));
+    const backoff = resolveBackoff({ initialDelayMs: 100, maxDelayMs: 5_000 });
+    const poll = async () => {
+      let failures = 0;
+      while (!signal.aborted) {
+        const room = Math.min(10, request.prefetch - unsettled);
+        if (room <= 0) {
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            signal.addEventListener('abort', () => resolve(), { once: true });
+          });
+          wake = undefined;
+          continue;
+        }
+        unsettled += room; // reserve before the await so parallel pollers do not overfetch
+        let received: SqsMessage[] = [];
+        try {
+          const reply = await this.#client.send(
+            new ReceiveMessageCommand({
+              QueueUrl: url,
+              MaxNumberOfMessages: room,
+              WaitTimeSeconds: this.#waitTimeSeconds,
+              MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+              MessageAttributeNames: [header.meta],
+            }),
+            { abortSignal: this.#stopAll.signal },
+          );
+          received = reply.Messages ?? [];
+          if (signal.aborted) {
+            unsettled -= room;
+            await Promise.all(
+              received.map((raw) => this.#changeVisibility(url, raw, 0).catch(() => undefined)),
+            );
+            return;
+          }
+          failures = 0;
+        } catch (error) {
+          unsettled -= room;
+          if (signal.aborted) return;
+          failures++;
+          if (failures === 20) request.onError?.(connectionLost(error));
+          // Endpoint unreachable: back off with jitter and poll again; HTTP needs no reconnect.
+          await sleep(backoffDelayMs(backoff, failures), undefined, { signal }).catch(() => undefined);
+          continue;
+        }
+        unsettled -= room - received.length;
+        for (const raw of received) {
+          const meta = readMeta(raw);
+          if (meta.due !== undefined && meta.due > Date.now() + 500) {
+            // Longer than DelaySeconds allows: hide it again until due.
+            await this.#changeVisibility(url, raw, Math.ceil((meta.due - Date.now()) / 1000)).catch(
+              () => undefined,
+            );
+            settled();
+            continue;
+          }
+          request.onDelivery(this.#delivery(url, raw, meta, request, settled));
+        }
+      }
+    };
+    for (let index = 0; index < pollers; index++) {
+      const loop = poll();
+      this.#loops.add(loop);
+      void loop.finally(() => this.#loops.delete(loop));
+    }
+    return {
+      stop: async () => {
+        stop.abort(closedError('subscription'));
+      },
+    };
+  }
+
+  #changeVisibility(url: string, raw: SqsMessage, seconds: number): Promise<unknown> {
+    return this.#call((abortSignal) =>
+      this.#client.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: url,
+          ReceiptHandle: raw.ReceiptHandle!,
+          VisibilityTimeout: Math.max(0, Math.min(43_200, seconds)),
+        }),
+        { abortSignal },
+      ),
+    );
+  }
+
+  #delete(url: string, raw: SqsMessage): Promise<unknown> {
+    return this.#call((abortSignal) =>
+      this.#client.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: raw.ReceiptHandle! }), {
+        abortSignal,
+      }),
+    );
+  }
+
+  #delivery(
+    url: string,
+    raw: SqsMessage,
+    meta: Meta,
+    request: SubscribeRequest,
+    settled: () => void,
+  ): Delivery {
+    const message = toReceived(raw, meta, request.topic);
+    let done = false;
+    const once = async (work: () => Promise<unknown>) => {
+      if (done) return;
+      await work();
+      done = true;
+      settled();
+    };
+    return {
+      message,
+      ack: () => once(() => this.#delete(url, raw)),
+      release: () => once(() => this.#changeVisibility(url, raw, 0)),
+      retry: (delayMs) => once(() => this.#changeVisibility(url, raw, Math.ceil(delayMs / 1000))),
+      deadLetter: (reason) =>
+        once(async () => {
+          const deadUrl = await this.#url(this.#queueName(request.topic, request.group, true));
+          const transport: TransportMessage = { ...message, delayMs: undefined };
+          await this.#sendBatch(deadUrl, [
+            this.#entry(transport, 0, {
+              deadReason: reason,
+              deadAt: Date.now(),
+              attemptOffset: message.attempt - 1,
+            }),
+          ]);
+          await this.#delete(url, raw);
+        }),
+      extendLease: (extendMs) =>
+        this.#changeVisibility(url, raw, Math.ceil(extendMs / 1000)).then(() => undefined),
+    };
+  }
+
+  async depth(topic: string, group: string): Promise<number> {
+    const url = await this.#url(this.#queueName(topic, group));
+    const reply = await this.#call((abortSignal) =>
+      this.#client.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: url,
+          AttributeNames: [
+            'ApproximateNumberOfMessages',
+            'ApproximateNumberOfMessagesNotVisible',
+            'ApproximateNumberOfMessagesDelayed',
+          ],
+        }),
+        { abortSignal },
+      ),
+    );
+    const attributes = reply.Attributes ?? {};
+    return (
+      Number(attributes.ApproximateNumberOfMessages ?? 0) +
+      Number(attributes.ApproximateNumberOfMessagesNotVisible ?? 0) +
+      Number(attributes.ApproximateNumberOfMessagesDelayed ?? 0)
+    );
+  }
+
+  /** Receives from a DLQ until it comes back empty, calling `visit` once per distinct message. */
+  async #scan(
+    address: DeadLetterAddress,
+    visibilitySeconds: number,
+    visit: (raw: SqsMessage, url: string) => Promise<boolean>,
+  ): Promise<void> {
+    const url = await this.#url(this.#queueName(address.topic, address.group, true));
+    const seen = new Set<string>();
+    for (let round = 0; round < 1_000; round++) {
+      const reply = await this.#call((abortSignal) =>
+        this.#client.send(
+          new ReceiveMessageCommand({
+            QueueUrl: url,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 0,
+            VisibilityTimeout: visibilitySeconds,
+            MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+            MessageAttributeNames: [header.meta],
+          }),
+          { abortSignal },
+        ),
+      );
+      const fresh = (reply.Messages ?? []).filter((raw) => !seen.has(raw.MessageId!));
+      if (fresh.length === 0) return;
+      for (const raw of fresh) {
+        seen.add(raw.MessageId!);
+        if (!(await visit(raw, url))) return;
+      }
+    }
+  }
+
+  async peekDeadLetters(address: DeadLetterAddress, limit: number): Promise<readonly DeadLetter[]> {
+    const letters: DeadLetter[] = [];
+    await this.#scan(address, 0, async (raw) => {
+      letters.push(toDeadLetter(raw, address.topic));
+      return letters.length < limit;
+    });
+    return letters;
+  }
+
+  async replayDeadLetters(address: DeadLetterAddress, ids?: readonly string[]): Promise<number> {
+    const target = await this.#url(this.#queueName(address.topic, address.group));
+    let replayed = 0;
+    await this.#scan(address, 30, async (raw, url) => {
+      const letter = toDeadLetter(raw, address.topic);
+      if (ids !== undefined && !ids.includes(letter.message.id)) {
+        await this.#changeVisibility(url, raw, 0);
+        return true;
+      }
+      await this.#sendBatch(target, [this.#entry({ ...letter.message, delayMs: undefined }, 0)]);
+      await this.#delete(url, raw);
+      replayed++;
+      return true;
+    });
+    return replayed;
+  }
+
+  async purgeDeadLetters(address: DeadLetterAddress): Promise<number> {
+    let purged = 0;
+    await this.#scan(address, 30, async (raw, url) => {
+      await this.#delete(url, raw);
+      purged++;
+      return true;
+    });
+    return purged;
+  }
+
+  async deleteTopic(topic: string, groups: readonly string[]): Promise<void> {
+    for (const group of groups) {
+      for (const dead of [false, true]) {
+        const name = this.#queueName(topic, group, dead);
+        const url = await this.#url(name).catch(() => undefined);
+        if (url !== undefined) {
+          await this.#call((abortSignal) =>
+            this.#client.send(new DeleteQueueCommand({ QueueUrl: url }), { abortSignal }),
+          );
+        }
+        this.#urls.delete(name);
+      }
+    }
+    this.#groups.delete(topic);
+  }
+
+  /** Stops the receive loops (long polls in flight may finish within `timeoutMs`). The SQSClient stays yours to destroy. */
+  async close(options: { readonly timeoutMs?: number | undefined } = {}): Promise<void> {
+    if (this.#stopPolling.signal.aborted) return;
+    this.#stopPolling.abort(closedError('SqsTransport'));
+    await settleWithin(
+      Promise.all([...this.#loops]),
+      options.timeoutMs ?? (this.#waitTimeSeconds + 1) * 1000,
+    );
+    this.#closed = true;
+    this.#stopAll.abort(closedError('SqsTransport'));
+    await Promise.all([...this.#loops]);
+  }
+}
+
+function readMeta(raw: SqsMessage): Meta {
+  const text = raw.MessageAttributes?.[header.meta]?.StringValue;
+  if (text === undefined) return { id: raw.MessageId ?? '', timestamp: 0, headers: {} };
+  try {
+    return JSON.parse(text) as Meta;
+  } catch {
+    return { id: raw.MessageId ?? '', timestamp: 0, headers: {} };
+  }
+}
+
+function toReceived(raw: SqsMessage, meta: Meta, topic: string): ReceivedMessage {
+  const body = Buffer.from(raw.Body ?? '', 'base64');
+  return {
+    id: meta.id,
+    topic,
+    body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength),
+    headers: meta.headers,
+    key: meta.key,
+    timestamp: meta.timestamp,
+    attempt: Number(raw.Attributes?.ApproximateReceiveCount ?? 1) + (meta.attemptOffset ?? 0),
+  };
+}
+
+function toDeadLetter(raw: SqsMessage, topic: string): DeadLetter {
+  const meta = readMeta(raw);
+  return {
+    message: { ...toReceived(raw, meta, topic), attempt: 1 + (meta.attemptOffset ?? 0) },
+    reason: meta.deadReason ?? 'moved by the SQS redrive policy',
+    deadLetteredAt: meta.deadAt ?? 0,
+  };
+}

@@ -1,0 +1,259 @@
+import { backoffDelayMs } from './backoff.ts';
+import type { Codec } from './codec.ts';
+import type { ResolvedConsumerOptions } from './consumer-options.ts';
+import { closedError, QueueError } from './errors.ts';
+import type { QueueEventEmitter, QueueEvents } from './events.ts';
+import { KeyedDispatcher } from './keyed-dispatcher.ts';
+import type { Handler, HandlerContext, Message } from './message.ts';
+import { baseAttributes, type QueueMetrics } from './metrics.ts';
+import type { Delivery, Transport, TransportSubscription } from './transport.ts';
+
+interface ConsumerDeps {
+  readonly transport: Transport;
+  readonly codec: Codec;
+  readonly metrics: QueueMetrics;
+  readonly events: QueueEventEmitter;
+  readonly random?: (() => number) | undefined;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/**
+ * Receives one topic for one group and runs the handler: bounded concurrency with per-key order, ack only
+ * after success, retries with backoff, dead-letter after `maxAttempts`, lease renewal, graceful close.
+ */
+export class Consumer<T = unknown> {
+  readonly topic: string;
+  readonly group: string;
+  readonly #options: ResolvedConsumerOptions;
+  readonly #handler: Handler<T>;
+  readonly #deps: ConsumerDeps;
+  readonly #dispatcher: KeyedDispatcher<Delivery>;
+  readonly #abortOnClose = new AbortController();
+  #subscription: TransportSubscription | undefined;
+  #closing: Promise<void> | undefined;
+  #processed = 0;
+
+  constructor(topic: string, handler: Handler<T>, options: ResolvedConsumerOptions, deps: ConsumerDeps) {
+    this.topic = topic;
+    this.group = options.group;
+    this.#options = options;
+    this.#handler = handler;
+    this.#deps = deps;
+    this.#dispatcher = new KeyedDispatcher(options.concurrency, (delivery) => this.#process(delivery));
+  }
+
+  /** Deliveries settled so far. */
+  get processed(): number {
+    return this.#processed;
+  }
+
+  /** Handlers running now. */
+  get inFlight(): number {
+    return this.#dispatcher.running;
+  }
+
+  /** @internal Called by `MessageQueue.consume`. */
+  async start(): Promise<void> {
+    await this.#deps.transport.declare(this.topic, this.group);
+    this.#subscription = await this.#deps.transport.subscribe({
+      topic: this.topic,
+      group: this.group,
+      prefetch: this.#options.prefetch,
+      onDelivery: (delivery) => this.#accept(delivery),
+      onError: (error) =>
+        this.#deps.events.emit('subscription.fail', { topic: this.topic, group: this.group, error }),
+    });
+  }
+
+  #accept(delivery: Delivery): void {
+    if (this.#closing !== undefined) {
+      void this.#settle(delivery, 'release', () => delivery.release());
+      return;
+    }
+    this.#dispatcher.push(delivery, this.#options.ordered ? delivery.message.key : undefined);
+  }
+
+  async #process(delivery: Delivery): Promise<void> {
+    const { message } = delivery;
+    const attributes = baseAttributes(this.#deps.transport.name, this.topic, this.group);
+    const started = performance.now();
+    let payload: unknown;
+    try {
+      payload = this.#deps.codec.decode(message.body);
+    } catch (error) {
+      // A message we cannot decode will never succeed: isolate it at once instead of retrying.
+      await this.#deadLetter(
+        delivery,
+        `poison: cannot decode payload (${errorMessage(error)})`,
+        started,
+        error,
+      );
+      return;
+    }
+    this.#deps.metrics.consumed.add(1, attributes);
+    const timeout = AbortSignal.timeout(this.#options.handlerTimeoutMs);
+    const signal = AbortSignal.any([timeout, this.#abortOnClose.signal]);
+    const extendLease = async (extendMs: number): Promise<void> => {
+      await delivery.extendLease?.(extendMs);
+    };
+    const renew =
+      delivery.extendLease === undefined
+        ? undefined
+        : setInterval(
+            () => {
+              void extendLease(this.#options.leaseMs).catch(() => undefined);
+            },
+            Math.max(1, Math.floor(this.#options.leaseMs / 2)),
+          );
+    renew?.unref();
+    const decoded: Message<T> = {
+      id: message.id,
+      topic: message.topic,
+      payload: payload as T,
+      headers: message.headers,
+      key: message.key,
+      priority: message.priority,
+      attempt: message.attempt,
+      timestamp: message.timestamp,
+    };
+    const context: HandlerContext = { signal, extendLease };
+    let failure: { error: unknown } | undefined;
+    try {
+      await Promise.race([
+        this.#handler(decoded, context),
+        new Promise<never>((_, reject) => {
+          if (signal.aborted) reject(signal.reason);
+          signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+        }),
+      ]);
+    } catch (error) {
+      failure = { error };
+    } finally {
+      if (renew !== undefined) clearInterval(renew);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    if (failure === undefined) {
+      this.#deps.metrics.processDuration.record(seconds, attributes);
+      await this.#settle(delivery, 'ack', () => delivery.ack(), started);
+      return;
+    }
+    this.#deps.metrics.processDuration.record(seconds, { ...attributes, 'error.type': 'handler' });
+    this.#deps.metrics.failed.add(1, attributes);
+    if (this.#abortOnClose.signal.aborted) {
+      // Shutting down past the deadline: hand the message back untouched, it is redelivered elsewhere.
+      await this.#settle(delivery, 'release', () => delivery.release(), started, failure.error);
+      return;
+    }
+    if (message.attempt >= this.#options.maxAttempts || isPoison(failure.error)) {
+      await this.#deadLetter(
+        delivery,
+        `failed ${message.attempt} attempts: ${errorMessage(failure.error)}`,
+        started,
+        failure.error,
+      );
+      return;
+    }
+    const delayMs = backoffDelayMs(this.#options.backoff, message.attempt, this.#deps.random);
+    this.#deps.metrics.retried.add(1, attributes);
+    await this.#settle(delivery, 'retry', () => delivery.retry(delayMs), started, failure.error);
+  }
+
+  async #deadLetter(delivery: Delivery, reason: string, started: number, error: unknown): Promise<void> {
+    this.#deps.metrics.deadLettered.add(1, baseAttributes(this.#deps.transport.name, this.topic, this.group));
+    await this.#settle(delivery, 'dead-letter', () => delivery.deadLetter(reason), started, error);
+  }
+
+  async #settle(
+    delivery: Delivery,
+    outcome: QueueEvents['message.end']['outcome'],
+    action: () => Promise<void>,
+    started = performance.now(),
+    error?: unknown,
+  ): Promise<void> {
+    try {
+      await action();
+      this.#processed++;
+      const event: QueueEvents['message.end'] = {
+        topic: this.topic,
+        group: this.group,
+        id: delivery.message.id,
+        attempt: delivery.message.attempt,
+        outcome,
+        durationMs: performance.now() - started,
+        ...(error === undefined ? {} : { error }),
+      };
+      this.#deps.events.emit('message.end', event);
+    } catch (settleError) {
+      // The broker redelivers an unsettled message (connection lost): at-least-once, never lost.
+      this.#deps.events.emit('settle.fail', {
+        topic: this.topic,
+        id: delivery.message.id,
+        error: settleError,
+      });
+    }
+  }
+
+  /**
+   * Stop fetching, hand back what has not started, let running handlers finish and settle, all within
+   * `timeoutMs`; past it, running handlers are aborted and their messages handed back. Safe to call twice.
+   */
+  close(options: { readonly timeoutMs?: number | undefined } = {}): Promise<void> {
+    this.#closing ??= this.#close(options.timeoutMs ?? 10_000);
+    return this.#closing;
+  }
+
+  async #close(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const remaining = () => Math.max(0, deadline - Date.now());
+    const stop = this.#subscription?.stop() ?? Promise.resolve();
+    await withDeadline(stop, remaining()).catch(() => undefined);
+    await withDeadline(
+      Promise.all(
+        this.#dispatcher
+          .drainQueued()
+          .map((delivery) => this.#settle(delivery, 'release', () => delivery.release())),
+      ),
+      remaining(),
+    ).catch(() => undefined);
+    const finished = await withDeadline(this.#dispatcher.idle(), remaining()).then(
+      () => true,
+      () => false,
+    );
+    if (!finished) {
+      this.#abortOnClose.abort(closedError(`consumer of ${this.topic}`));
+      // Aborted handlers settle with release; give them a moment, but never wait unbounded.
+      await withDeadline(this.#dispatcher.idle(), 100).catch(() => undefined);
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new QueueError('QUEUE_ABORTED', `deadline of ${ms} ms passed`)),
+      ms,
+    );
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}
+
+/** A handler marks a message that can never succeed (invalid payload) by throwing QUEUE_POISON_MESSAGE. */
+function isPoison(error: unknown): boolean {
+  return QueueError.isInstance(error) && error.code === 'QUEUE_POISON_MESSAGE';
+}

@@ -1,0 +1,50 @@
+/** Typed events of a `MessageQueue`. Names are noun-then-verb. */
+export interface QueueEvents {
+  /** A delivery was settled. */
+  'message.end': {
+    readonly topic: string;
+    readonly group: string;
+    readonly id: string;
+    readonly attempt: number;
+    readonly outcome: 'ack' | 'retry' | 'dead-letter' | 'release';
+    readonly durationMs: number;
+    readonly error?: unknown;
+  };
+  /** Settling a delivery failed (connection lost): the broker will redeliver it. */
+  'settle.fail': { readonly topic: string; readonly id: string; readonly error: unknown };
+  /** A subscription failed for good. */
+  'subscription.fail': { readonly topic: string; readonly group: string; readonly error: unknown };
+}
+
+export type QueueEventName = keyof QueueEvents;
+type Listener<E extends QueueEventName> = (event: QueueEvents[E]) => void;
+
+export class QueueEventEmitter {
+  readonly #listeners = new Map<QueueEventName, Set<(event: never) => void>>();
+
+  on<E extends QueueEventName>(name: E, listener: Listener<E>): () => void {
+    let set = this.#listeners.get(name);
+    if (set === undefined) {
+      set = new Set();
+      this.#listeners.set(name, set);
+    }
+    set.add(listener as (event: never) => void);
+    return () => this.off(name, listener);
+  }
+
+  off<E extends QueueEventName>(name: E, listener: Listener<E>): void {
+    this.#listeners.get(name)?.delete(listener as (event: never) => void);
+  }
+
+  emit<E extends QueueEventName>(name: E, event: QueueEvents[E]): void {
+    const set = this.#listeners.get(name);
+    if (set === undefined) return;
+    for (const listener of set) {
+      try {
+        (listener as Listener<E>)(event);
+      } catch {
+        // A throwing listener must not break message processing; listeners own their errors.
+      }
+    }
+  }
+}

@@ -1,0 +1,1 @@
+export { MemoryBroker, MemoryTransport, type MemoryTransportOptions } from '../adapters/memory.ts';

@@ -1,0 +1,105 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { backendUrl, cutProxy, restoreProxy } from '@ballast-internal/backends';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SqsTransport } from '../src/adapters/sqs.ts';
+import { MessageQueue } from '../src/message-queue.ts';
+import { describeTransportConformance } from './conformance/transport.conformance.ts';
+
+const endpoint = backendUrl('BALLAST_SQS_ENDPOINT');
+const proxyEndpoint = backendUrl('BALLAST_SQS_PROXY_ENDPOINT');
+
+function client(through: string): SQSClient {
+  return new SQSClient({
+    endpoint: through,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    // ElasticMQ builds queue URLs from its direct port; keep requests on the endpoint we chose.
+    useQueueUrlAsEndpoint: false,
+    maxAttempts: 2,
+  });
+}
+
+// ElasticMQ keeps messages in memory, so restarting it would lose them by design: the disruption for SQS
+// is a network cut (toxiproxy) instead of a broker restart.
+describeTransportConformance(
+  'SqsTransport',
+  async () => {
+    const clients: SQSClient[] = [];
+    const transports: SqsTransport[] = [];
+    const adminClient = client(endpoint);
+    const admin = new SqsTransport({ client: adminClient });
+    return {
+      connect: async () => {
+        const sqs = client(proxyEndpoint);
+        clients.push(sqs);
+        const transport = new SqsTransport({ client: sqs, waitTimeSeconds: 1, groupDiscoveryMs: 500 });
+        transports.push(transport);
+        return transport;
+      },
+      deleteTopic: (topic, groups) => admin.deleteTopic(topic, groups),
+      disrupt: async () => {
+        await cutProxy('elasticmq');
+        await sleep(2_000);
+        await restoreProxy('elasticmq');
+      },
+      cleanup: async () => {
+        await restoreProxy('elasticmq');
+        await Promise.all(transports.map((transport) => transport.close()));
+        await admin.close();
+        for (const sqs of [...clients, adminClient]) sqs.destroy();
+      },
+    };
+  },
+  { scale: 0.2, orderedDelivery: false, settleTimeoutMs: 60_000 },
+);
+
+describe('SqsTransport on ElasticMQ', () => {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  it('keeps per-key order and drops duplicates by dedupe id on FIFO queues', async () => {
+    const sqs = client(endpoint);
+    const transport = new SqsTransport({ client: sqs, fifo: true, waitTimeSeconds: 1 });
+    const queue = new MessageQueue({ transport });
+    const topic = `ballast-test-fifo-${randomUUID().slice(0, 8)}`;
+    cleanups.push(async () => {
+      await queue.close();
+      await new SqsTransport({ client: sqs, fifo: true }).deleteTopic(topic, ['default']);
+      sqs.destroy();
+    });
+    expect(transport.capabilities.fifoDedupe).toBe(true);
+    const got: Array<{ key: string; n: number }> = [];
+    await queue.consume<{ key: string; n: number }>(topic, (m) => void got.push(m.payload), {
+      concurrency: 8,
+    });
+    await queue.send(topic, { key: 'a', n: -1 }, { key: 'a', dedupeId: 'same' });
+    await queue.send(topic, { key: 'a', n: -2 }, { key: 'a', dedupeId: 'same' });
+    const items = Array.from({ length: 60 }, (_, n) => ({ key: `k${n % 3}`, n }));
+    await queue.sendBatch(
+      topic,
+      items.map((item) => ({ payload: item, key: item.key })),
+    );
+    const deadline = Date.now() + 30_000;
+    while (got.length < 61 && Date.now() < deadline) await sleep(50);
+    await sleep(300);
+    expect(got.filter((item) => item.n < 0)).toEqual([{ key: 'a', n: -1 }]);
+    for (const key of ['k0', 'k1', 'k2']) {
+      const order = got.filter((item) => item.key === key).map((item) => item.n);
+      expect(order).toEqual([...order].sort((a, b) => a - b));
+      expect(order).toHaveLength(20);
+    }
+  });
+
+  it('rejects options out of the SQS ranges', () => {
+    const sqs = client(endpoint);
+    expect(() => new SqsTransport({ client: sqs, waitTimeSeconds: 30 })).toThrow(/"waitTimeSeconds"/);
+    expect(() => new SqsTransport({ client: sqs, deadLetterRetentionSeconds: 2_000_000 })).toThrow(
+      /deadLetterRetentionSeconds/,
+    );
+    sqs.destroy();
+  });
+});
