@@ -40,6 +40,34 @@ describe('RedisStore on real Redis', () => {
     await client.quit();
   });
 
+  it('shares one counter between the fast-path and the general script on the same key', async () => {
+    const store = new RedisStore({ client, keyPrefix });
+    const limit = resolveLimit({ algorithm: 'fixed-window', limit: 5, windowMs: 60_000 }, 'limits[0]');
+    // A penalty sends a check through the general script; without one, a lone fixed window takes the fast path.
+    const penalty = {
+      violations: 1000,
+      withinMs: 60_000,
+      blockMs: 1000,
+      multiplier: 2,
+      maxBlockMs: 10_000,
+      levelResetMs: 60_000,
+    };
+    const key = `mixed-${randomUUID()}`;
+    const decisions: Array<{ allowed: boolean; remaining: number | undefined }> = [];
+    for (let index = 0; index < 8; index++) {
+      const result = await store.consume({
+        key,
+        limits: [limit],
+        cost: 1,
+        ...(index % 2 === 1 ? { penalty } : {}),
+      });
+      decisions.push({ allowed: result.allowed, remaining: result.results[0]?.remaining });
+    }
+    expect(decisions.map((d) => d.allowed)).toEqual([true, true, true, true, true, false, false, false]);
+    expect(decisions.slice(0, 5).map((d) => d.remaining)).toEqual([4, 3, 2, 1, 0]);
+    await store.close();
+  });
+
   it('answers a multi-limit check in one round trip, with keys hash-tagged by the request key', async () => {
     const store = new RedisStore({ client, keyPrefix });
     const limits = [

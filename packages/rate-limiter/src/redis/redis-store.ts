@@ -4,7 +4,7 @@ import type { Clock } from '../clock.ts';
 import { invalidOption, RateLimitError, storeUnavailable } from '../errors.ts';
 import { algorithmCode, type ResolvedLimit } from '../limit-rule.ts';
 import type { RateLimitStore, StoreLimitResult, StoreRequest, StoreResult } from '../store.ts';
-import { consumeScript } from './consume-script.ts';
+import { consumeScript, fixedWindowScript } from './consume-script.ts';
 
 export interface RedisStoreOptions {
   /** An ioredis client or cluster, owned by the caller (the store never closes it). */
@@ -28,7 +28,28 @@ interface Pending {
   reject(error: unknown): void;
 }
 
-const scriptSha = createHash('sha1').update(consumeScript).digest('hex');
+interface Script {
+  readonly source: string;
+  readonly sha: string;
+}
+
+function script(source: string): Script {
+  return { source, sha: createHash('sha1').update(source).digest('hex') };
+}
+
+const generalScript = script(consumeScript);
+const fastScript = script(fixedWindowScript);
+
+/** The fast path: one fixed-window limit, no blocking, an integer cost (`fixedWindowScript`). */
+function isFast({ limits, cost, penalty }: StoreRequest): boolean {
+  return (
+    penalty === undefined &&
+    limits.length === 1 &&
+    limits[0]?.algorithm === 'fixed-window' &&
+    Number.isSafeInteger(cost) &&
+    cost >= 1
+  );
+}
 
 /**
  * Every algorithm on Redis in one round trip per check (a Lua script, EVALSHA with an EVAL fallback);
@@ -103,12 +124,32 @@ export class RedisStore implements RateLimitStore {
   readonly #flush = (): void => {
     const queued = this.#queue.splice(0);
     if (queued.length === 0) return;
-    if (this.#batch) {
-      void this.#send(queued);
+    if (!this.#batch) {
+      for (const item of queued) void (isFast(item.request) ? this.#sendFast([item]) : this.#send([item]));
       return;
     }
-    for (const item of queued) void this.#send([item]);
+    const fast: Pending[] = [];
+    const general: Pending[] = [];
+    for (const item of queued) (isFast(item.request) ? fast : general).push(item);
+    if (fast.length > 0) void this.#sendFast(fast);
+    if (general.length > 0) void this.#send(general);
   };
+
+  /** One script call for fast-path checks (see `isFast`): three arguments and one key per check. */
+  async #sendFast(items: readonly Pending[]): Promise<void> {
+    const keys: string[] = [];
+    const args: Array<string | number> = [
+      this.#clock === undefined ? -1 : Math.floor(this.#clock.now()),
+      items.length,
+    ];
+    for (const { request } of items) {
+      const [limit] = request.limits;
+      if (limit === undefined) continue; // unreachable: isFast checked one limit
+      keys.push(`${this.#prefix}{${request.key}}:${limit.id}`);
+      args.push(request.cost, limit.limit, limit.windowMs);
+    }
+    await this.#call(fastScript, keys, args, items, parseFastReply);
+  }
 
   async #send(items: readonly Pending[]): Promise<void> {
     const keys: string[] = [];
@@ -136,13 +177,26 @@ export class RedisStore implements RateLimitStore {
         args.push(algorithmCode(limit.algorithm), limit.limit, limit.windowMs, limit.maxWaitMs);
       }
     }
+    await this.#call(generalScript, keys, args, items, (replies, index, request) =>
+      parseReply(replies[index], request.limits.length),
+    );
+  }
+
+  /** EVALSHA (EVAL on `NOSCRIPT`), then one reply per check to its caller. */
+  async #call(
+    { source, sha }: Script,
+    keys: readonly string[],
+    args: ReadonlyArray<string | number>,
+    items: readonly Pending[],
+    parse: (replies: readonly unknown[], index: number, request: StoreRequest) => StoreResult,
+  ): Promise<void> {
     let reply: unknown;
     try {
       try {
-        reply = await this.#client.evalsha(scriptSha, keys.length, ...keys, ...args);
+        reply = await this.#client.evalsha(sha, keys.length, ...keys, ...args);
       } catch (error) {
         if (!(error instanceof Error) || !error.message.includes('NOSCRIPT')) throw error;
-        reply = await this.#client.eval(consumeScript, keys.length, ...keys, ...args);
+        reply = await this.#client.eval(source, keys.length, ...keys, ...args);
       }
     } catch (error) {
       const failure = storeUnavailable('redis', error);
@@ -152,7 +206,7 @@ export class RedisStore implements RateLimitStore {
     const replies = Array.isArray(reply) ? (reply as unknown[]) : [];
     items.forEach((item, index) => {
       try {
-        item.resolve(parseReply(replies[index], item.request.limits.length));
+        item.resolve(parse(replies, index, item.request));
       } catch (error) {
         item.reject(error);
       }
@@ -176,12 +230,33 @@ export class RedisStore implements RateLimitStore {
   }
 }
 
+function unexpectedReply(): RateLimitError {
+  return new RateLimitError('RATE_LIMITER_STORE_UNAVAILABLE', 'redis returned an unexpected reply', {
+    retryable: true,
+  });
+}
+
+/** The reply of `fixedWindowScript`: 4 numbers per check (allowed, remaining, resetMs, retryAfterMs). */
+function parseFastReply(replies: readonly unknown[], index: number): StoreResult {
+  const at = index * 4;
+  if (replies.length < at + 4) throw unexpectedReply();
+  const values = replies as readonly number[];
+  return {
+    allowed: Number(values[at]) === 1,
+    blockedForMs: 0,
+    results: [
+      {
+        remaining: Number(values[at + 1]),
+        resetMs: Number(values[at + 2]),
+        retryAfterMs: Number(values[at + 3]),
+        delayMs: 0,
+      },
+    ],
+  };
+}
+
 function parseReply(reply: unknown, count: number): StoreResult {
-  if (!Array.isArray(reply) || reply.length < 2) {
-    throw new RateLimitError('RATE_LIMITER_STORE_UNAVAILABLE', 'redis returned an unexpected reply', {
-      retryable: true,
-    });
-  }
+  if (!Array.isArray(reply) || reply.length < 2) throw unexpectedReply();
   const values = reply as number[];
   const blockedForMs = Number(values[1]);
   if (blockedForMs > 0) return { allowed: false, blockedForMs, results: [] };
