@@ -10,6 +10,7 @@ interface VitestJsonReport {
   numTodoTests: number;
 }
 
+const reportNames = new Set(['test.json', 'test-int.json']);
 const roots = ['packages', 'tooling', 'services'].filter((dir) => existsSync(dir));
 let passed = 0;
 let failed = 0;
@@ -18,7 +19,8 @@ for (const root of roots) {
   for (const pkg of readdirSync(root)) {
     const reportDir = join(root, pkg, '.vitest-report');
     if (!existsSync(reportDir)) continue;
-    for (const file of readdirSync(reportDir)) {
+    // Only the reports of the test command's own scripts (`test`, `test:int`), not of ad-hoc vitest runs.
+    for (const file of readdirSync(reportDir).filter((name) => reportNames.has(name))) {
       const report = JSON.parse(readFileSync(join(reportDir, file), 'utf8')) as VitestJsonReport;
       passed += report.numPassedTests;
       failed += report.numFailedTests;
