@@ -133,6 +133,39 @@ export class MemoryStore implements SyncRateLimitStore {
     penalty: StorePenalty | undefined,
     now: number,
   ): StoreResult {
+    const outcome = this.#decideOne(key, keyState, limit, cost, penalty, now);
+    return typeof outcome === 'number'
+      ? { allowed: false, blockedForMs: outcome, results: [] }
+      : { allowed: outcome.allowed, blockedForMs: 0, results: [outcome] };
+  }
+
+  /**
+   * `consumeSync` for one limit without a result wrapper (the limiter's hot path): the limit's
+   * outcome, or the milliseconds the key is blocked for when the penalty blocks it.
+   */
+  consumeOneSync(
+    key: string,
+    limit: ResolvedLimit,
+    cost: number,
+    penalty: StorePenalty | undefined,
+  ): LimitOutcome | number {
+    if (this.#closed) throw new RateLimitError('RATE_LIMITER_CLOSED', 'the memory store is closed');
+    const now = this.#clock.now();
+    const keyState = this.#keys.get(key);
+    if (penalty !== undefined && keyState?.penalty !== undefined && keyState.penalty.blockedUntil > now) {
+      return keyState.penalty.blockedUntil - now;
+    }
+    return this.#decideOne(key, keyState, limit, cost, penalty, now);
+  }
+
+  #decideOne(
+    key: string,
+    keyState: KeyState | undefined,
+    limit: ResolvedLimit,
+    cost: number,
+    penalty: StorePenalty | undefined,
+    now: number,
+  ): LimitOutcome | number {
     const entry = keyState === undefined ? undefined : entryOf(keyState, limit.id);
     const outcome = evaluate(
       entry !== undefined && entry.expiresAt > now ? entry.state : undefined,
@@ -142,7 +175,7 @@ export class MemoryStore implements SyncRateLimitStore {
     );
     if (!outcome.allowed) {
       const blockedForMs = penalty === undefined ? 0 : this.#recordViolation(key, penalty, now);
-      return { allowed: false, blockedForMs, results: [outcome] };
+      return blockedForMs > 0 ? blockedForMs : outcome;
     }
     if (limit.algorithm === 'sliding-log') commitSlidingLog(outcome.next as SlidingLogState, cost, now);
     const expiresAt = now + outcome.ttlMs;
@@ -160,7 +193,7 @@ export class MemoryStore implements SyncRateLimitStore {
       state.entries.push({ state: outcome.next, expiresAt });
       if (expiresAt > state.expiresAt) state.expiresAt = expiresAt;
     }
-    return { allowed: true, blockedForMs: 0, results: [outcome] };
+    return outcome;
   }
 
   #recordViolation(key: string, penalty: StorePenalty, now: number): number {

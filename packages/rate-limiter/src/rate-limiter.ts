@@ -49,6 +49,8 @@ const noLimits: readonly LimitStatus[] = [];
 export class RateLimiter {
   readonly #store: RateLimitStore;
   readonly #syncStore: SyncRateLimitStore | undefined;
+  /** The store when it is a `MemoryStore` (single-limit checks skip the result wrapper). */
+  readonly #memoryStore: MemoryStore | undefined;
   readonly #ownsStore: boolean;
   readonly #insurance: MemoryStore | undefined;
   readonly #insuranceScale: number;
@@ -75,6 +77,7 @@ export class RateLimiter {
     this.#ownsStore = resolved.store === undefined;
     this.#store = resolved.store ?? new MemoryStore({ clock: resolved.clock });
     this.#syncStore = isSyncStore(this.#store) ? this.#store : undefined;
+    this.#memoryStore = this.#store instanceof MemoryStore ? this.#store : undefined;
     this.#limits = resolved.limits;
     this.#plans = new Map(resolved.plans);
     this.#failurePolicy = resolved.failurePolicy;
@@ -153,6 +156,23 @@ export class RateLimiter {
     }
     if (this.#deny.size > 0 && this.#deny.has(key)) {
       return Promise.resolve(this.#settle(key, cost, false, 'denied', 'list', 0, 0, noLimits));
+    }
+    const memoryStore = this.#memoryStore;
+    if (memoryStore !== undefined && limits.length === 1) {
+      // The in-process hot path: one limit, no result wrapper, no loop.
+      try {
+        const outcome = memoryStore.consumeOneSync(key, limits[0]!, cost, this.#penalty);
+        if (typeof outcome === 'number') {
+          return Promise.resolve(this.#settle(key, cost, false, 'blocked', 'store', outcome, 0, noLimits));
+        }
+        return Promise.resolve(
+          outcome.allowed
+            ? this.#settle(key, cost, true, 'allowed', 'store', 0, outcome.delayMs, [outcome])
+            : this.#settle(key, cost, false, 'limited', 'store', outcome.retryAfterMs, 0, [outcome]),
+        );
+      } catch (error) {
+        return Promise.reject(error);
+      }
     }
     const syncStore = this.#syncStore;
     if (syncStore !== undefined) {
@@ -316,7 +336,13 @@ export class RateLimiter {
     }
     const statuses: readonly LimitStatus[] = carryRules
       ? (results as readonly (StoreLimitResult & LimitStatus)[])
-      : results.map((entry, index) => ({ ...entry, rule: limits[index]! }));
+      : results.map((entry, index) => ({
+          rule: limits[index]!,
+          remaining: entry.remaining,
+          resetMs: entry.resetMs,
+          retryAfterMs: entry.retryAfterMs,
+          delayMs: entry.delayMs,
+        }));
     return result.allowed
       ? this.#settle(key, cost, true, 'allowed', source, 0, delayMs, statuses)
       : this.#settle(key, cost, false, 'limited', source, retryAfterMs, 0, statuses);

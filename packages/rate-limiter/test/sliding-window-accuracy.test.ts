@@ -35,19 +35,9 @@ function misclassification(quietShare: number, abusiveShare: number): { share: n
     const truth = slidingLog(log, exact, 1, now);
     const estimate = slidingWindow(windows.get(request.key), approx, 1, now);
     if (truth.allowed) {
+      // The approximation records what the exact log admitted (its `next` is the state after admitting).
       commitSlidingLog(log, 1, now);
-      const state = windows.get(request.key);
-      const windowStart = now - (now % windowMs);
-      windows.set(request.key, {
-        windowStart,
-        current: (state?.windowStart === windowStart ? state.current : 0) + 1,
-        previous:
-          state?.windowStart === windowStart
-            ? state.previous
-            : state?.windowStart === windowStart - windowMs
-              ? state.current
-              : 0,
-      });
+      windows.set(request.key, estimate.next as SlidingWindowState);
     }
     if (truth.allowed !== estimate.allowed) wrong++;
   }
@@ -55,17 +45,17 @@ function misclassification(quietShare: number, abusiveShare: number): { share: n
 }
 
 describe('sliding window approximation against an exact log', () => {
-  it('misclassifies under 4% of requests when most sources stay under the limit (issue goal: 0.01%, not met)', () => {
+  it('misclassifies under 0.8% of requests when most sources stay under the limit (issue goal: 0.01%, not met)', () => {
     const { share, requests } = misclassification(0.99, 0.0005);
     console.info(`quiet-dominated trace: ${requests} requests, misclassified ${(share * 100).toFixed(4)}%`);
     expect(requests).toBeGreaterThan(10_000);
-    expect(share).toBeLessThan(0.04);
+    expect(share).toBeLessThan(0.008); // measured 0.7621% (the whole-window spread: 3.11%)
   });
 
-  it('misclassifies under 20% on a burst-heavy trace, where bursts break its even-spread assumption', () => {
+  it('misclassifies under 6% on a burst-heavy trace, where admissions between first and last are not even', () => {
     const { share, requests } = misclassification(0.9, 0.01);
     console.info(`burst-heavy trace: ${requests} requests, misclassified ${(share * 100).toFixed(4)}%`);
     expect(share).toBeGreaterThan(0);
-    expect(share).toBeLessThan(0.2);
+    expect(share).toBeLessThan(0.06); // measured 5.9182% (the whole-window spread: 16.39%)
   });
 });

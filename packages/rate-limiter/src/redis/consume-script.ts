@@ -18,6 +18,18 @@ if now < 0 then
 end
 local eps = 1e-6
 local function ceil(x) return math.ceil(x - eps) end
+-- Sliding window: points of a window (count between first and last) still counted after cutoff.
+local function swAfter(count, first, last, cutoff)
+  if count == 0 or cutoff >= last then return 0 end
+  if cutoff < first then return count end
+  return 1 + (math.max(count - 2, 0) * (last - cutoff)) / (last - first)
+end
+-- Sliding window: the earliest cutoff at which swAfter(...) <= room.
+local function swCutoff(count, first, last, room)
+  if room < 1 or first == last then return last end
+  if count <= 2 then return first end
+  return math.max(first, last - ((room - 1) * (last - first)) / (count - 2))
+end
 local function check(kb, ab)
 local cost = tonumber(ARGV[ab + 1])
 local n = tonumber(ARGV[ab + 2])
@@ -40,47 +52,68 @@ for i = 1, n do
   local key = KEYS[kb + 3 + i]
   local ok, remaining, reset, retry, delay = true, 0, 0, 0, 0
   if algo == 'f' then
+    -- The count of the window starting at ws is the hash field ws (see fixedWindowScript).
     local ws = now - (now % window)
-    local st = redis.call('HMGET', key, 'w', 'c')
-    local c = 0
-    if tonumber(st[1]) == ws then c = tonumber(st[2]) end
+    local c = tonumber(redis.call('HGET', key, ws))
+    local fresh = c == nil
+    if fresh then
+      c = 0
+      -- Carry a count written by the old layout (fields w and c) for this window.
+      local old = redis.call('HMGET', key, 'w', 'c')
+      if tonumber(old[1]) == ws then c = tonumber(old[2]) end
+    end
     local r = ws + window - now
     ok = c + cost <= limit
     if ok then remaining = limit - c - cost else remaining = limit - c end
     reset = r
     if c == 0 and not ok then reset = 0 end
     if not ok then retry = r end
-    writes[i] = {'f', key, ws, c + cost, r}
+    writes[i] = {'f', key, ws, c + cost, r, fresh, window}
   elseif algo == 's' then
+    -- Mirrors src/algorithms/sliding-window.ts (same arithmetic, same order: memory and Redis agree).
     local ws = now - (now % window)
-    local st = redis.call('HMGET', key, 'w', 'c', 'p')
+    local st = redis.call('HMGET', key, 'w', 'c', 'p', 'a', 'z', 'pa', 'pz')
     local w0 = tonumber(st[1])
     local c, p = 0, 0
+    local fa = now
+    local pa, pz = 0, 0
+    local za = nil
     if w0 == ws then
       c = tonumber(st[2]); p = tonumber(st[3])
+      fa = tonumber(st[4]) or ws
+      za = tonumber(st[5])
+      pa = tonumber(st[6]) or (ws - window)
+      pz = tonumber(st[7]) or ws
     elseif w0 == ws - window then
       p = tonumber(st[2])
+      pa = tonumber(st[4]) or (ws - window)
+      pz = tonumber(st[5]) or ws
     end
+    if c == 0 then fa = now end
+    local la = za or now
+    if c == 0 then la = now end
     local elapsed = now - ws
-    local est = (p * (window - elapsed)) / window + c
+    local est = swAfter(p, pa, pz, now - window) + c
     ok = est + cost <= limit
     if not ok then
       if c + cost <= limit then
-        retry = ceil(window * (1 - (limit - c - cost) / p) - elapsed)
+        retry = ceil(swCutoff(p, pa, pz, limit - c - cost) + window - now)
       elseif cost <= limit then
-        retry = ceil(window - elapsed + window * (1 - (limit - cost) / c))
+        retry = ceil(math.max(ws, swCutoff(c, fa, la, limit - cost)) + window - now)
       else
         retry = window * 2
       end
       if retry < 1 then retry = 1 end
     end
     local used = est
-    local cur = c
-    if ok then used = est + cost; cur = c + cost end
+    if ok then used = est + cost end
     remaining = math.floor(limit - used)
     if remaining < 0 then remaining = 0 end
-    if cur > 0 then reset = 2 * window - elapsed elseif p > 0 then reset = window - elapsed else reset = 0 end
-    writes[i] = {'s', key, ws, c + cost, p, 2 * window - elapsed}
+    if ok then reset = window
+    elseif c > 0 then reset = la + window - now
+    elseif p > 0 then reset = math.max(0, pz + window - now)
+    else reset = 0 end
+    writes[i] = {'s', key, ws, c + cost, p, 2 * window - elapsed, fa, now, pa, pz}
   elseif algo == 'l' then
     redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
     local count = redis.call('ZCARD', key)
@@ -143,10 +176,13 @@ if allowed then
   for i = 1, n do
     local w = writes[i]
     if w[1] == 'f' then
-      redis.call('HSET', w[2], 'w', w[3], 'c', w[4])
-      redis.call('PEXPIRE', w[2], math.max(1, w[5]))
+      redis.call('HSET', w[2], w[3], w[4])
+      if w[6] then
+        redis.call('HDEL', w[2], 'w', 'c', w[3] - w[7])
+        redis.call('PEXPIRE', w[2], math.max(1, w[5]))
+      end
     elseif w[1] == 's' then
-      redis.call('HSET', w[2], 'w', w[3], 'c', w[4], 'p', w[5])
+      redis.call('HSET', w[2], 'w', w[3], 'c', w[4], 'p', w[5], 'a', w[7], 'z', w[8], 'pa', w[9], 'pz', w[10])
       redis.call('PEXPIRE', w[2], math.max(1, w[6]))
     elseif w[1] == 'l' then
       for j = 1, cost do redis.call('ZADD', w[2], now, ARGV[ab + 10] .. ':' .. j) end
@@ -207,14 +243,15 @@ return replies
 `;
 
 /**
- * The fast path for the common case: checks of one fixed-window limit without blocking. The same
- * state as `consumeScript` (a hash `w` window start, `c` count) and the same reply, with less work:
- * no per-check tables or closures, three ARGV per check, and a same-window write is one HINCRBY
- * (the key already expires at the end of its window), so PEXPIRE runs only for a new window.
+ * The fast path for the common case: checks of one fixed-window limit without blocking, all with the
+ * same cost, limit and window (the store groups a batch by them). The count of the window starting at
+ * `ws` is the hash field `ws`, so an admitted check is one HINCRBY; the first check of a window also
+ * drops the previous window's field (and the fields `w`/`c` of the layout before 0.2, carrying their
+ * count) and sets the key to expire at the window's end. A rejected check takes its cost back.
  *
- * ARGV: 1 now in ms (-1: the server's TIME), 2 number of checks, then per check: cost, limit, windowMs.
- * KEYS: one per check (the limit's key).
- * Returns one flat array, 4 per check: allowed 0/1, remaining, resetMs, retryAfterMs.
+ * ARGV: 1 now in ms (-1: the server's TIME), 2 cost, 3 limit, 4 windowMs. KEYS: one per check.
+ * Returns one integer per check, then the window's resetMs: `remaining` (>= 0) when admitted,
+ * `-1 - remaining` when rejected (its retry-after is resetMs).
  */
 export const fixedWindowScript = `
 local now = tonumber(ARGV[1])
@@ -222,33 +259,31 @@ if now < 0 then
   local t = redis.call('TIME')
   now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
+local cost = tonumber(ARGV[2])
+local limit = tonumber(ARGV[3])
+local window = tonumber(ARGV[4])
+local ws = now - (now % window)
+local r = ws + window - now
 local out = {}
-local o = 0
-for i = 1, tonumber(ARGV[2]) do
-  local a = i * 3
-  local cost = tonumber(ARGV[a])
-  local limit = tonumber(ARGV[a + 1])
-  local window = tonumber(ARGV[a + 2])
+for i = 1, #KEYS do
   local key = KEYS[i]
-  local ws = now - (now % window)
-  local st = redis.call('HMGET', key, 'w', 'c')
-  local same = tonumber(st[1]) == ws
-  local c = 0
-  if same then c = tonumber(st[2]) end
-  local r = ws + window - now
-  if c + cost <= limit then
-    if same then
-      redis.call('HINCRBY', key, 'c', cost)
-    else
-      redis.call('HSET', key, 'w', ws, 'c', cost)
-      redis.call('PEXPIRE', key, r)
+  local c = redis.call('HINCRBY', key, ws, cost)
+  if c == cost then
+    local old = redis.call('HMGET', key, 'w', 'c')
+    if old[1] then
+      if tonumber(old[1]) == ws then c = redis.call('HINCRBY', key, ws, tonumber(old[2])) end
+      redis.call('HDEL', key, 'w', 'c')
     end
-    out[o + 1] = 1; out[o + 2] = limit - c - cost; out[o + 3] = r; out[o + 4] = 0
-  else
-    out[o + 1] = 0; out[o + 2] = limit - c; out[o + 3] = r; out[o + 4] = r
-    if c == 0 then out[o + 3] = 0 end
+    redis.call('HDEL', key, ws - window)
+    redis.call('PEXPIRE', key, r)
   end
-  o = o + 4
+  if c <= limit then
+    out[i] = limit - c
+  else
+    redis.call('HINCRBY', key, ws, -cost)
+    out[i] = -1 - (limit - c + cost)
+  end
 end
+out[#KEYS + 1] = r
 return out
 `;

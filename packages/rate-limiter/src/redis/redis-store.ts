@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import type { Clock } from '../clock.ts';
+import type { LimitStatus } from '../decision.ts';
 import { invalidOption, RateLimitError, storeUnavailable } from '../errors.ts';
 import { algorithmCode, type ResolvedLimit } from '../limit-rule.ts';
 import type { RateLimitStore, StoreLimitResult, StoreRequest, StoreResult } from '../store.ts';
@@ -49,6 +50,31 @@ function isFast({ limits, cost, penalty }: StoreRequest): boolean {
     Number.isSafeInteger(cost) &&
     cost >= 1
   );
+}
+
+/** Fast-path requests that can share one script call (same cost, limit and window). */
+function sameShape(a: StoreRequest, b: StoreRequest): boolean {
+  const x = a.limits[0]!;
+  const y = b.limits[0]!;
+  return a.cost === b.cost && x.limit === y.limit && x.windowMs === y.windowMs;
+}
+
+/**
+ * One fixed-window result of the fast path (a class: one shape for every result). It carries its rule,
+ * so the limiter hands it out as the decision's `LimitStatus` without copying it.
+ */
+class FastResult implements StoreLimitResult, LimitStatus {
+  readonly rule: ResolvedLimit;
+  readonly remaining: number;
+  readonly resetMs: number;
+  readonly retryAfterMs: number;
+  readonly delayMs = 0;
+  constructor(rule: ResolvedLimit, remaining: number, resetMs: number, retryAfterMs: number) {
+    this.rule = rule;
+    this.remaining = remaining;
+    this.resetMs = resetMs;
+    this.retryAfterMs = retryAfterMs;
+  }
 }
 
 /**
@@ -128,27 +154,88 @@ export class RedisStore implements RateLimitStore {
       for (const item of queued) void (isFast(item.request) ? this.#sendFast([item]) : this.#send([item]));
       return;
     }
-    const fast: Pending[] = [];
-    const general: Pending[] = [];
-    for (const item of queued) (isFast(item.request) ? fast : general).push(item);
-    if (fast.length > 0) void this.#sendFast(fast);
-    if (general.length > 0) void this.#send(general);
+    // Fast-path checks go out in groups of one cost, limit and window (usually a single group).
+    let groups: Map<string, Pending[]> | undefined;
+    let first: Pending[] | undefined;
+    let firstShape: StoreRequest | undefined;
+    let general: Pending[] | undefined;
+    for (let index = 0; index < queued.length; index++) {
+      const item = queued[index]!;
+      const request = item.request;
+      if (!isFast(request)) {
+        if (general === undefined) general = [item];
+        else general.push(item);
+      } else if (firstShape === undefined) {
+        firstShape = request;
+        first = [item];
+      } else if (sameShape(firstShape, request)) {
+        first!.push(item);
+      } else {
+        const shape = `${request.cost}:${request.limits[0]!.limit}:${request.limits[0]!.windowMs}`;
+        groups ??= new Map();
+        const group = groups.get(shape);
+        if (group === undefined) groups.set(shape, [item]);
+        else group.push(item);
+      }
+    }
+    if (first !== undefined) void this.#sendFast(first);
+    if (groups !== undefined) for (const group of groups.values()) void this.#sendFast(group);
+    if (general !== undefined) void this.#send(general);
   };
 
-  /** One script call for fast-path checks (see `isFast`): three arguments and one key per check. */
+  /** One script call for fast-path checks of one shape (see `isFast`, `sameShape`): one key per check. */
   async #sendFast(items: readonly Pending[]): Promise<void> {
-    const keys: string[] = [];
-    const args: Array<string | number> = [
-      this.#clock === undefined ? -1 : Math.floor(this.#clock.now()),
-      items.length,
-    ];
-    for (const { request } of items) {
-      const [limit] = request.limits;
-      if (limit === undefined) continue; // unreachable: isFast checked one limit
-      keys.push(`${this.#prefix}{${request.key}}:${limit.id}`);
-      args.push(request.cost, limit.limit, limit.windowMs);
+    const { cost, limits } = items[0]!.request;
+    const limit = limits[0]!;
+    const count = items.length;
+    const args: Array<string | number> = new Array(count + 6);
+    args[0] = fastScript.sha;
+    args[1] = count;
+    for (let index = 0; index < count; index++) {
+      // Rules of one shape may differ by name: each check uses its own rule's key.
+      const request = items[index]!.request;
+      args[index + 2] = `${this.#prefix}{${request.key}}:${request.limits[0]!.id}`;
     }
-    await this.#call(fastScript, keys, args, items, parseFastReply);
+    args[count + 2] = this.#clock === undefined ? -1 : Math.floor(this.#clock.now());
+    args[count + 3] = cost;
+    args[count + 4] = limit.limit;
+    args[count + 5] = limit.windowMs;
+    let reply: unknown;
+    try {
+      try {
+        reply = await this.#client.evalsha(...(args as [string, number, ...Array<string | number>]));
+      } catch (error) {
+        if (!(error instanceof Error) || !error.message.includes('NOSCRIPT')) throw error;
+        args[0] = fastScript.source;
+        reply = await this.#client.eval(...(args as [string, number, ...Array<string | number>]));
+      }
+    } catch (error) {
+      const failure = storeUnavailable('redis', error);
+      for (let index = 0; index < count; index++) items[index]!.reject(failure);
+      return;
+    }
+    if (!Array.isArray(reply) || reply.length !== count + 1) {
+      const failure = unexpectedReply();
+      for (let index = 0; index < count; index++) items[index]!.reject(failure);
+      return;
+    }
+    const values = reply as number[];
+    const resetMs = values[count]!;
+    for (let index = 0; index < count; index++) {
+      const item = items[index]!;
+      const rule = item.request.limits[0]!;
+      const value = values[index]!;
+      item.resolve(
+        value >= 0
+          ? { allowed: true, blockedForMs: 0, results: [new FastResult(rule, value, resetMs, 0)] }
+          : {
+              allowed: false,
+              blockedForMs: 0,
+              // Rejected with nothing counted yet (cost above the limit): nothing to wait for.
+              results: [new FastResult(rule, -1 - value, -1 - value === rule.limit ? 0 : resetMs, resetMs)],
+            },
+      );
+    }
   }
 
   async #send(items: readonly Pending[]): Promise<void> {
@@ -234,25 +321,6 @@ function unexpectedReply(): RateLimitError {
   return new RateLimitError('RATE_LIMITER_STORE_UNAVAILABLE', 'redis returned an unexpected reply', {
     retryable: true,
   });
-}
-
-/** The reply of `fixedWindowScript`: 4 numbers per check (allowed, remaining, resetMs, retryAfterMs). */
-function parseFastReply(replies: readonly unknown[], index: number): StoreResult {
-  const at = index * 4;
-  if (replies.length < at + 4) throw unexpectedReply();
-  const values = replies as readonly number[];
-  return {
-    allowed: Number(values[at]) === 1,
-    blockedForMs: 0,
-    results: [
-      {
-        remaining: Number(values[at + 1]),
-        resetMs: Number(values[at + 2]),
-        retryAfterMs: Number(values[at + 3]),
-        delayMs: 0,
-      },
-    ],
-  };
 }
 
 function parseReply(reply: unknown, count: number): StoreResult {

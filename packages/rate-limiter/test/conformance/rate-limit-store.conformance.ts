@@ -62,17 +62,38 @@ export function describeStoreConformance(name: string, makeStore: MakeStore): vo
       expect(fresh.results[0]).toMatchObject({ remaining: 4, resetMs: 1000, retryAfterMs: 0 });
     });
 
-    it('sliding window: weighs the previous window by its overlap', async () => {
+    it('sliding window: counts the previous window spread between its first and last admission', async () => {
       const limits = [rule({ algorithm: 'sliding-window', limit: 10, windowMs: 1000 })];
-      expect(await admitted(limits, 10)).toBe(10);
-      clock.advance(1250); // 25% into the next window: 75% of the previous 10 still counts
-      expect(await admitted(limits, 5)).toBe(2);
+      for (let index = 0; index < 10; index++) {
+        expect((await consume(limits)).allowed).toBe(true);
+        if (index < 9) clock.advance(100); // admissions at 0, 100, ..., 900 ms
+      }
+      clock.advance(350); // 1250 ms: the sliding window starts after 250 ms; the exact log still holds 7
+      // 1 (the last) + 8 * (900 - 250) / 900 = 6.78 of the previous window still count: 3 more fit.
+      expect(await admitted(limits, 5)).toBe(3);
       const rejected = await consume(limits);
       expect(rejected.allowed).toBe(false);
-      // 7.5 + 2 + 1 > 10 until the previous weight drops to 0.7 (30% in): 50 ms from now.
-      expect(rejected.results[0]!.retryAfterMs).toBe(50);
-      clock.advance(50);
+      // 3 + 1 + (previous) <= 10 once 1 + 8 * (900 - x) / 900 <= 6, at x = 337.5: 88 ms from now.
+      expect(rejected.results[0]!.retryAfterMs).toBe(88);
+      clock.advance(87);
+      expect((await consume(limits)).allowed).toBe(false);
+      clock.advance(1);
       expect((await consume(limits)).allowed).toBe(true);
+    });
+
+    it('sliding window: a burst leaves the window as a step, as from an exact log', async () => {
+      const limits = [rule({ algorithm: 'sliding-window', limit: 10, windowMs: 1000 })];
+      clock.advance(500);
+      expect(await admitted(limits, 12)).toBe(10); // all at 500 ms
+      clock.advance(900); // 1400 ms: the burst is still inside the sliding window
+      const rejected = await consume(limits);
+      expect(rejected.allowed).toBe(false);
+      expect(rejected.results[0]!.retryAfterMs).toBe(100);
+      expect(rejected.results[0]!.resetMs).toBe(100);
+      clock.advance(99);
+      expect((await consume(limits)).allowed).toBe(false);
+      clock.advance(1); // 1500 ms: the whole burst has left, as it would from the log
+      expect(await admitted(limits, 12)).toBe(10);
     });
 
     it('sliding log: is exact, and says when the oldest points leave the window', async () => {
