@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { readEnvFile } from '@ballast-internal/backends/env-file';
 import { publish, type ResultRow } from '@ballast-internal/bench';
 import { createPgShards } from '../test/pg-shards.ts';
+import { rebalanceRows } from './rebalance.ts';
 import { routingRows } from './routing.ts';
 import { scatterRows } from './scatter.ts';
 import { twoPhaseRows } from './two-phase.ts';
@@ -31,4 +32,5 @@ try {
 } finally {
   await set.drop();
 }
+await section('rebalance', () => rebalanceRows(primary, secondary));
 publish(rows, fileURLToPath(new URL('./results.json', import.meta.url)));

@@ -2,16 +2,17 @@
 // each shard is an embedded PostgreSQL, PGlite; with real servers use `@ballast/shard-router/pg`).
 import { PGlite } from '@electric-sql/pglite';
 import { createPgliteShardDatabase } from '../src/adapters/pglite.ts';
-import { createBucketShardMap, planBuckets, ShardRouter } from '../src/index.ts';
+import { createBucketShardMap, ShardRouter } from '../src/index.ts';
+import { MemoryShardMapStore } from '../src/testing/index.ts';
 
 const base = new PGlite();
 await base.query('SELECT 1');
-const instances = { s1: base, s2: await base.clone(), s3: await base.clone() };
+const instances = { s1: base, s2: await base.clone(), s3: await base.clone(), s4: await base.clone() };
 
 // 1. A versioned map: 1024 virtual buckets over three shards (epoch 1).
 const map = createBucketShardMap([{ id: 's1' }, { id: 's2' }, { id: 's3' }]);
 const router = await ShardRouter.open({
-  map,
+  store: new MemoryShardMapStore(map), // in production: PostgresShardMapStore (durable, shared by all routers)
   connect: (shard) => createPgliteShardDatabase({ db: instances[shard.id as keyof typeof instances] }),
 });
 
@@ -57,10 +58,21 @@ const stats = await router.scatterAggregate(
 );
 console.log(`all shards: ${JSON.stringify(stats.rows[0])}`);
 
-// 6. Adding a fourth shard moves only its share of buckets (the data move itself is yours to run; see Limits).
-const plan = planBuckets(router.map, [...router.map.shards, { id: 's4' }]);
+// 6. Online rebalancing: add a fourth shard; only its share of buckets moves, rows included (copy, catch
+//    up, a brief per-bucket write freeze, verify, cut over, clean up).
+await instances.s4.exec(
+  'CREATE TABLE orders (id int PRIMARY KEY, customer text, total numeric(10,2), created_at timestamptz)',
+);
+const rebalance = await router.rebalance({
+  tables: [{ name: 'orders', keyColumn: 'customer' }],
+  addShards: [{ id: 's4' }],
+  cleanupDelayMs: 0,
+});
+const report = await rebalance.done;
+const after = await router.scatter<{ n: string }>('SELECT count(*) AS n FROM orders');
 console.log(
-  `adding s4: ${plan.moves.length} of 1024 buckets move (ideal ${Math.round(1024 / 4)}), epoch ${plan.next.epoch}`,
+  `added s4: ${report.bucketsMoved} of 1024 buckets moved (ideal ${Math.round(1024 / 4)}) with ${report.rowsCopied} rows ` +
+    `in ${report.cutovers.length} cutovers, epoch ${router.epoch}; rows per shard now ${after.rows.map((row) => row.n).join('/')}`,
 );
 
 await router.close();

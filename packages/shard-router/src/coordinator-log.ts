@@ -1,3 +1,4 @@
+import { ShardRouterError } from './errors.ts';
 import { defaultMetadataSchema, ensureMetadataSchema, quoteSchema } from './metadata-schema.ts';
 import type { ShardDatabase } from './shard-database.ts';
 
@@ -38,12 +39,18 @@ export class PostgresCoordinatorLog implements CoordinatorLog {
   }
 
   async decide(txid: string, decision: Decision, participants: readonly string[]): Promise<Decision> {
-    const inserted = await this.#database.query<{ decision: Decision }>(
-      `INSERT INTO ${this.#table} (txid, decision, participants) VALUES ($1, $2, $3)
-       ON CONFLICT (txid) DO NOTHING RETURNING decision`,
-      [txid, decision, participants],
-    );
-    if (inserted.rows[0] !== undefined) return inserted.rows[0].decision;
+    // On the commit path: a plain INSERT (ON CONFLICT's speculative insertion costs more) written with
+    // literals, so the record travels as one simple-protocol message. A concurrent writer's uncommitted
+    // row makes this INSERT wait for it; a unique violation means the other writer decided first.
+    try {
+      await this.#database.query(
+        `INSERT INTO ${this.#table} (txid, decision, participants)
+         VALUES (${sqlLiteral(txid)}, ${sqlLiteral(decision)}, ARRAY[${participants.map(sqlLiteral).join(', ')}]::text[])`,
+      );
+      return decision;
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== '23505') throw error;
+    }
     const existing = await this.#database.query<{ decision: Decision }>(
       `SELECT decision FROM ${this.#table} WHERE txid = $1`,
       [txid],
@@ -55,4 +62,11 @@ export class PostgresCoordinatorLog implements CoordinatorLog {
     if (txids.length === 0) return;
     await this.#database.query(`DELETE FROM ${this.#table} WHERE txid = ANY($1)`, [txids]);
   }
+}
+
+/** A SQL string literal that is safe whatever `standard_conforming_strings` says (as `pg`'s `escapeLiteral`). */
+export function sqlLiteral(value: string): string {
+  if (value.includes('\0')) throw new ShardRouterError('SHARD_INVALID_ARGUMENT', 'a NUL character in an id');
+  const quoted = `'${value.replaceAll("'", "''")}'`;
+  return value.includes('\\') ? `E${quoted.replaceAll('\\', '\\\\')}` : quoted;
 }

@@ -1,5 +1,8 @@
 const marker = Symbol.for('ballast.shard-router.error');
 
+/** SQLSTATE the rebalance trigger raises for a write to a bucket that is frozen for a cutover or has moved. */
+export const fencedSqlState = 'BSR01';
+
 /** Every code a `ShardRouterError` can carry. Stable: callers switch on these. */
 export type ShardRouterErrorCode =
   | 'SHARD_INVALID_OPTION'
@@ -13,6 +16,8 @@ export type ShardRouterErrorCode =
   | 'SHARD_TRANSACTION_FAILED'
   | 'SHARD_TRANSACTION_TIMEOUT'
   | 'SHARD_TRANSACTION_IN_DOUBT'
+  | 'SHARD_REBALANCE_FAILED'
+  | 'SHARD_REBALANCE_CONFLICT'
   | 'SHARD_ABORTED'
   | 'SHARD_CLOSED';
 
@@ -69,6 +74,13 @@ export function invalidArgument(message: string): ShardRouterError {
 /** Wraps a driver error from one shard; keeps a `ShardRouterError` as it is. */
 export function queryFailed(shardId: string, cause: unknown): ShardRouterError {
   if (ShardRouterError.isInstance(cause)) return cause;
+  if ((cause as { code?: unknown } | null)?.code === fencedSqlState) {
+    return new ShardRouterError(
+      'SHARD_MAP_FROZEN',
+      `shard "${shardId}" refused the write: ${(cause as Error).message}; retry on the next epoch`,
+      { cause, shardId, retryable: true },
+    );
+  }
   const message = cause instanceof Error ? cause.message : String(cause);
   return new ShardRouterError('SHARD_QUERY_FAILED', `query on shard "${shardId}" failed: ${message}`, {
     cause,

@@ -30,11 +30,21 @@ export type {
   ShardMigrationStatus,
 } from './migrations.ts';
 export { PostgresShardMapStore, type PostgresShardMapStoreOptions } from './postgres-shard-map-store.ts';
+export type { RebalanceTable } from './rebalance/moving-table.ts';
+export type { RebalanceJournal } from './rebalance/rebalance-journal.ts';
+export type { RebalanceOptions } from './rebalance/rebalance-options.ts';
+export type {
+  RebalanceCutover,
+  RebalanceHandle,
+  RebalanceProgress,
+  RebalanceReport,
+  RebalanceStatus,
+} from './rebalance/rebalance-types.ts';
 export type { RecoveryOptions, RecoveryReport } from './recovery.ts';
 export type { ShardRouterEvents, TransactionOutcome } from './router-events.ts';
 export type { ShardRouterOptions } from './router-options.ts';
 export type { PartialResultPolicy } from './scatter-gather.ts';
-export type { ShardClient, ShardDatabase, ShardQueryResult } from './shard-database.ts';
+export type { ShardClient, ShardDatabase, ShardQueryResult, ShardStatement } from './shard-database.ts';
 export {
   compileShardMap,
   type DirectoryStrategy,

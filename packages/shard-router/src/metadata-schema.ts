@@ -37,6 +37,10 @@ export async function ensureMetadataSchema(
        decision text NOT NULL CHECK (decision IN ('commit', 'abort')),
        participants text[] NOT NULL,
        decided_at timestamptz NOT NULL DEFAULT now())`,
+    `CREATE TABLE IF NOT EXISTS ${s}.rebalance_journal (
+       name text PRIMARY KEY,
+       journal jsonb NOT NULL,
+       updated_at timestamptz NOT NULL DEFAULT now())`,
   ];
   for (const statement of statements) {
     try {

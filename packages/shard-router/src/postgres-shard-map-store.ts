@@ -1,5 +1,6 @@
 import { invalidOption } from './errors.ts';
 import { defaultMetadataSchema, ensureMetadataSchema, quoteSchema } from './metadata-schema.ts';
+import type { RebalanceJournal } from './rebalance/rebalance-journal.ts';
 import type { ShardDatabase } from './shard-database.ts';
 import { type ShardMap, validateShardMap } from './shard-map.ts';
 import type { ShardMapHead, ShardMapRecord, ShardMapStore } from './shard-map-store.ts';
@@ -84,5 +85,27 @@ export class PostgresShardMapStore implements ShardMapStore {
       [this.#name, epoch, frozen],
     );
     return rows.length === 1;
+  }
+
+  async loadRebalance(): Promise<RebalanceJournal | undefined> {
+    const { rows } = await this.#database.query<{ journal: RebalanceJournal | string }>(
+      `SELECT journal FROM ${quoteSchema(this.#schema)}.rebalance_journal WHERE name = $1`,
+      [this.#name],
+    );
+    const journal = rows[0]?.journal;
+    return typeof journal === 'string' ? (JSON.parse(journal) as RebalanceJournal) : journal;
+  }
+
+  async saveRebalance(journal: RebalanceJournal | undefined): Promise<void> {
+    const table = `${quoteSchema(this.#schema)}.rebalance_journal`;
+    if (journal === undefined) {
+      await this.#database.query(`DELETE FROM ${table} WHERE name = $1`, [this.#name]);
+      return;
+    }
+    await this.#database.query(
+      `INSERT INTO ${table} (name, journal) VALUES ($1, $2::jsonb)
+         ON CONFLICT (name) DO UPDATE SET journal = EXCLUDED.journal, updated_at = now()`,
+      [this.#name, JSON.stringify(journal)],
+    );
   }
 }

@@ -1,4 +1,5 @@
 import type { MissingShard, ShardRouterError } from './errors.ts';
+import type { RebalanceCutover, RebalanceProgress, RebalanceStatus } from './rebalance/rebalance-types.ts';
 
 /** How a transaction ended. `in-doubt`: committed by decision, but a participant still awaits recovery. */
 export type TransactionOutcome = 'committed' | 'rolled-back' | 'in-doubt';
@@ -35,4 +36,10 @@ export interface ShardRouterEvents {
       attempts: number;
     },
   ];
+  /** A rebalance made progress (after each copy batch, catch-up step and cutover). */
+  'rebalance.progress': [RebalanceProgress];
+  /** Buckets changed owner: frozen, verified and published in a new epoch. */
+  'rebalance.cutover': [RebalanceCutover];
+  /** A rebalance finished: done, rolled-back, failed or aborted. */
+  'rebalance.end': [{ status: RebalanceStatus; error?: ShardRouterError | undefined }];
 }

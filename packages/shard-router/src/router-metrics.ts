@@ -33,6 +33,21 @@ export class RouterMetrics {
     unit: '{shard}',
   });
 
+  readonly #freeze = this.#meter.createHistogram('ballast.shard_router.rebalance.freeze.duration', {
+    description:
+      'Write freeze of a rebalance cutover, from freezing the buckets to publishing the new epoch.',
+    unit: 's',
+  });
+  readonly #bucketsMoved = this.#meter.createCounter('ballast.shard_router.rebalance.buckets_moved', {
+    description: 'Buckets moved to another shard by rebalances.',
+    unit: '{bucket}',
+  });
+
+  cutover(seconds: number, buckets: number): void {
+    this.#freeze.record(seconds);
+    this.#bucketsMoved.add(buckets);
+  }
+
   route(shardId: string, seconds: number, failed: boolean): void {
     this.#routeDuration.record(seconds, {
       'ballast.shard.id': shardId,

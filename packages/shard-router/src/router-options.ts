@@ -34,6 +34,8 @@ export interface ShardRouterOptions {
   readonly coordinatorId?: string | undefined;
   /** Schema of the per-shard `schema_migrations` table. @default 'ballast_shard_router' */
   readonly metadataSchema?: string | undefined;
+  /** How long a routed `query` retries while its bucket is frozen for a rebalance cutover. @default 5000 */
+  readonly cutoverWaitMs?: number | undefined;
   /** Whether `close()` closes the databases `connect` opened. @default true */
   readonly closeDatabases?: boolean | undefined;
   /** Fault injection for tests: called at each two-phase-commit phase; may stall the coordinator. @default undefined */
@@ -56,6 +58,7 @@ export interface ResolvedRouterOptions {
   readonly coordinatorId: string;
   readonly metadataSchema: string;
   readonly closeDatabases: boolean;
+  readonly cutoverWaitMs: number;
   readonly onTransactionPhase: ((phase: TransactionPhase, txid: string) => Promise<void> | void) | undefined;
 }
 
@@ -98,6 +101,7 @@ export function resolveRouterOptions(options: ShardRouterOptions): ResolvedRoute
     coordinatorId,
     metadataSchema: options.metadataSchema ?? 'ballast_shard_router',
     closeDatabases: options.closeDatabases ?? true,
+    cutoverWaitMs: positiveInteger('cutoverWaitMs', options.cutoverWaitMs, 5000),
     onTransactionPhase: options.dangerouslyOnTransactionPhase,
   };
 }

@@ -4,12 +4,27 @@ export interface ShardQueryResult<R> {
   readonly rowCount: number | null;
 }
 
+/** One statement of a pipelined batch. */
+export interface ShardStatement {
+  readonly sql: string;
+  readonly params?: readonly unknown[] | undefined;
+}
+
 /** One session on one shard (a checked-out `pg` client satisfies it). Parameterized SQL only. */
 export interface ShardClient {
   query<R extends object = Record<string, unknown>>(
     sql: string,
     params?: readonly unknown[],
   ): Promise<ShardQueryResult<R>>;
+  /**
+   * Optional: sends `statements` back to back without waiting for each answer (one round trip), and
+   * resolves with every result in order; once all have settled, rejects with the first error. Each
+   * statement stands alone: one failing does not stop the others. The router uses it to send a
+   * transaction's `BEGIN` together with its first statement; without it, it awaits `BEGIN` first.
+   */
+  queryPipelined?(
+    statements: readonly ShardStatement[],
+  ): Promise<Array<ShardQueryResult<Record<string, unknown>>>>;
 }
 
 /**

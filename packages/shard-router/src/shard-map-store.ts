@@ -1,3 +1,4 @@
+import type { RebalanceJournal } from './rebalance/rebalance-journal.ts';
 import type { ShardMap } from './shard-map.ts';
 
 /** The published map and whether a cutover froze routing on it. */
@@ -26,4 +27,8 @@ export interface ShardMapStore {
   publish(next: ShardMap, expectedEpoch: number | undefined): Promise<boolean>;
   /** Sets the freeze flag on `epoch` if it is still current. Returns false otherwise. */
   setFrozen(epoch: number, frozen: boolean): Promise<boolean>;
+  /** The journal of the rebalance in progress, if any (optional: without it a rebalance cannot be resumed by another process). */
+  loadRebalance?(): Promise<RebalanceJournal | undefined>;
+  /** Writes (or with `undefined` deletes) the rebalance journal. */
+  saveRebalance?(journal: RebalanceJournal | undefined): Promise<void>;
 }

@@ -10,6 +10,9 @@ import {
   type ShardMigration,
 } from './migrations.ts';
 import { orderedScatter } from './ordered-scatter.ts';
+import { type RebalanceOptions, resolveRebalanceOptions } from './rebalance/rebalance-options.ts';
+import type { RebalanceHandle } from './rebalance/rebalance-types.ts';
+import { Rebalancer } from './rebalance/rebalancer.ts';
 import { type RecoveryOptions, type RecoveryReport, recoverPrepared } from './recovery.ts';
 import type { ShardRouterEvents } from './router-events.ts';
 import { RouterMetrics } from './router-metrics.ts';
@@ -20,7 +23,7 @@ import {
 } from './router-options.ts';
 import { gather, type PartialResultPolicy } from './scatter-gather.ts';
 import type { ShardClient, ShardDatabase, ShardQueryResult } from './shard-database.ts';
-import { compileShardMap, type ShardLocator, type ShardMap } from './shard-map.ts';
+import { compileShardMap, type ShardInfo, type ShardLocator, type ShardMap } from './shard-map.ts';
 import { type DistributedTransaction, runTransaction } from './two-phase-commit.ts';
 
 export interface RoutedQueryOptions {
@@ -85,6 +88,7 @@ export class ShardRouter {
   #closed: Promise<void> | undefined;
   #forgettable: string[] = [];
   #forgetTimer: NodeJS.Timeout | undefined;
+  #rebalance: Rebalancer | undefined;
 
   private constructor(options: ResolvedRouterOptions) {
     this.#options = options;
@@ -213,6 +217,16 @@ export class ShardRouter {
     return database;
   }
 
+  /** The database of `shard`, even when it is not (or no longer) in the map: for the rebalancer. */
+  #databaseOf(shard: ShardInfo): ShardDatabase {
+    let database = this.#databases.get(shard.id);
+    if (database === undefined) {
+      database = this.#options.connect(shard);
+      this.#databases.set(shard.id, database);
+    }
+    return database;
+  }
+
   #track<T>(work: Promise<T>): Promise<T> {
     this.#inFlight.add(work);
     void work.finally(() => this.#inFlight.delete(work)).catch(() => undefined);
@@ -227,21 +241,40 @@ export class ShardRouter {
     options: RoutedQueryOptions = {},
   ): Promise<ShardQueryResult<R> & { readonly shardId: string }> {
     const started = performance.now();
-    const shardId = this.shardFor(key);
-    const database = this.database(shardId);
+    let shardId = this.shardFor(key);
+    let database = this.database(shardId);
     return this.#track(
       (async () => {
-        try {
-          const result =
-            options.replica === true && database.queryReplica !== undefined
-              ? await database.queryReplica<R>(sql, params)
-              : await database.query<R>(sql, params);
-          this.#routed(shardId, started, undefined);
-          return { rows: result.rows, rowCount: result.rowCount, shardId };
-        } catch (error) {
-          const failure = queryFailed(shardId, error);
-          this.#routed(shardId, started, failure);
-          throw failure;
+        for (let attempt = 0; ; attempt++) {
+          try {
+            const result =
+              options.replica === true && database.queryReplica !== undefined
+                ? await database.queryReplica<R>(sql, params)
+                : await database.query<R>(sql, params);
+            this.#routed(shardId, started, undefined);
+            return { rows: result.rows, rowCount: result.rowCount, shardId };
+          } catch (error) {
+            const failure = queryFailed(shardId, error);
+            // The bucket is frozen for a cutover or has moved: the statement was refused before it wrote
+            // anything, so wait for the next epoch and route again, for up to `cutoverWaitMs`.
+            if (
+              failure.code === 'SHARD_MAP_FROZEN' &&
+              performance.now() - started < this.#options.cutoverWaitMs
+            ) {
+              await this.refreshMap().catch(() => undefined);
+              await new Promise((resolve) => setTimeout(resolve, Math.min(5 * 2 ** attempt, 50)));
+              try {
+                shardId = this.shardFor(key);
+                database = this.database(shardId);
+              } catch (routing) {
+                this.#routed(shardId, started, queryFailed(shardId, routing));
+                throw routing;
+              }
+              continue;
+            }
+            this.#routed(shardId, started, failure);
+            throw failure;
+          }
         }
       })(),
     );
@@ -517,6 +550,87 @@ export class ShardRouter {
     );
   }
 
+  /**
+   * Moves buckets online to add or remove shards (or to rebalance their weights): copy, catch up, freeze
+   * briefly, verify, cut over, clean up. Needs a bucket-strategy map and a `store`. One rebalance per map
+   * at a time (`SHARD_REBALANCE_CONFLICT`); `resume: true` continues the one a failed or crashed run left.
+   */
+  async rebalance(options: RebalanceOptions): Promise<RebalanceHandle> {
+    this.#check();
+    const store = this.#options.store;
+    if (store === undefined)
+      throw new ShardRouterError('SHARD_INVALID_OPTION', 'rebalance needs the router option "store"');
+    if (this.#map.strategy.kind !== 'bucket')
+      throw new ShardRouterError('SHARD_INVALID_ARGUMENT', 'rebalance needs a bucket-strategy map');
+    const resolved = resolveRebalanceOptions(options, this.#options.mapLeaseMs);
+    if (
+      this.#rebalance !== undefined &&
+      !['done', 'rolled-back', 'failed', 'aborted'].includes(this.#rebalance.progress().status)
+    )
+      throw new ShardRouterError('SHARD_REBALANCE_CONFLICT', 'this router is already running a rebalance');
+    await this.refreshMap();
+    const journal = await store.loadRebalance?.();
+    if (journal !== undefined && !resolved.resume) {
+      throw new ShardRouterError(
+        'SHARD_REBALANCE_CONFLICT',
+        `rebalance ${journal.id} (${journal.status}) is in the store's journal; pass resume: true to continue or roll it back`,
+      );
+    }
+    if (journal === undefined && resolved.resume)
+      throw new ShardRouterError('SHARD_NOT_FOUND', 'resume: true but the store holds no rebalance journal');
+    const current = this.#map;
+    let targetShards: readonly ShardInfo[];
+    if (journal !== undefined) targetShards = journal.targetShards;
+    else if (resolved.shards !== undefined) targetShards = resolved.shards;
+    else {
+      const removed = new Set(resolved.removeShards);
+      for (const id of removed) {
+        if (!current.shards.some((shard) => shard.id === id))
+          throw new ShardRouterError(
+            'SHARD_NOT_FOUND',
+            `removeShards names "${id}", which is not in the map`,
+          );
+      }
+      for (const shard of resolved.addShards) {
+        if (current.shards.some((existing) => existing.id === shard.id))
+          throw new ShardRouterError(
+            'SHARD_INVALID_ARGUMENT',
+            `addShards names "${shard.id}", already in the map`,
+          );
+      }
+      targetShards = [...current.shards.filter((shard) => !removed.has(shard.id)), ...resolved.addShards];
+    }
+    const plan = Rebalancer.plan(current, targetShards, resolved.minImprovement);
+    const targetBuckets =
+      journal?.targetBuckets ?? (plan.next.strategy as { buckets: readonly string[] }).buckets;
+    const rebalancer = new Rebalancer(
+      {
+        store,
+        schema: `"${this.#options.metadataSchema}"`,
+        map: () => this.#map,
+        refresh: () => this.refreshMap(),
+        database: (shard) => this.#databaseOf(shard),
+        onProgress: (progress) => this.#events.emit('rebalance.progress', progress),
+        onCutover: (cutover) => {
+          this.#metrics.cutover(cutover.freezeMs / 1000, cutover.buckets.length);
+          this.#events.emit('rebalance.cutover', cutover);
+        },
+        onEnd: (status, error) => this.#events.emit('rebalance.end', { status, error }),
+      },
+      resolved,
+      {
+        original: journal?.original ?? current,
+        targetShards,
+        targetBuckets,
+        plan,
+        journalId: journal?.id ?? `${this.#options.coordinatorId}-${Date.now().toString(36)}`,
+      },
+    );
+    this.#rebalance = rebalancer;
+    void this.#track(rebalancer.done.catch(() => undefined));
+    return rebalancer;
+  }
+
   on<E extends keyof ShardRouterEvents>(
     event: E,
     listener: (...payload: ShardRouterEvents[E]) => void,
@@ -537,6 +651,8 @@ export class ShardRouter {
   close(options: { readonly timeoutMs?: number | undefined } = {}): Promise<void> {
     this.#closed ??= (async () => {
       clearInterval(this.#poller);
+      // A rebalance stops at its next checkpoint (never inside a freeze) and discards its move in flight.
+      this.#rebalance?.abort();
       const timeoutMs = options.timeoutMs ?? 10_000;
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([

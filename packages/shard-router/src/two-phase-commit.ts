@@ -100,46 +100,83 @@ export async function runTransaction<T>(
   });
   aborted.catch(() => undefined);
 
-  const participant = (shardId: string): Promise<Participant> => {
-    let pending = opening.get(shardId);
-    if (pending === undefined) {
-      pending = (async () => {
-        const session = await holdSession(context.database(shardId));
-        try {
-          await session.client.query('BEGIN');
-        } catch (error) {
-          await session.release(error);
-          throw error;
-        }
-        const joined: Participant = {
-          shardId,
-          session,
-          gid: `${gidPrefix}${context.txid}:${shardId}`,
-          prepared: false,
-          broken: undefined,
-        };
-        participants.set(shardId, joined);
-        return joined;
-      })();
-      opening.set(shardId, pending);
+  // Set once the callback's statements are done (or it failed): no statement or session may join after it;
+  // a session that arrives later (its pool was slow) is discarded.
+  let ended = false;
+  // The first statement on a shard opens its session; with a pipelining client BEGIN travels with it.
+  const open = async (shardId: string, sql: string, params: readonly unknown[]) => {
+    const session = await holdSession(context.database(shardId));
+    if (ended) {
+      await session.release(abortError(controller.signal.reason));
+      throw abortError(controller.signal.reason);
     }
-    return pending;
-  };
-  const run = async <R extends object>(shardId: string, sql: string, params: readonly unknown[]) => {
-    if (controller.signal.aborted) throw abortError(controller.signal.reason);
-    const joined = await participant(shardId);
+    const joined: Participant = {
+      shardId,
+      session,
+      gid: `${gidPrefix}${context.txid}:${shardId}`,
+      prepared: false,
+      broken: undefined,
+    };
+    if (session.client.queryPipelined !== undefined) {
+      participants.set(shardId, joined);
+      const first = session.client
+        .queryPipelined([{ sql: 'BEGIN' }, { sql, params }])
+        .then((results) => results[1] as ShardQueryResult<Record<string, unknown>>);
+      return { joined, first };
+    }
     try {
+      await session.client.query('BEGIN');
+      if (ended) throw abortError(controller.signal.reason);
+    } catch (error) {
+      await session.release(error);
+      throw error;
+    }
+    participants.set(shardId, joined);
+    return { joined, first: undefined };
+  };
+  const run = async <R extends object>(
+    shardId: string,
+    sql: string,
+    params: readonly unknown[],
+  ): Promise<ShardQueryResult<R>> => {
+    if (controller.signal.aborted) throw abortError(controller.signal.reason);
+    if (ended) {
+      throw new ShardRouterError(
+        'SHARD_TRANSACTION_FAILED',
+        `transaction ${context.txid}: a statement was issued after the transaction callback returned`,
+      );
+    }
+    let joined: Participant;
+    let pending: Promise<ShardQueryResult<Record<string, unknown>>> | undefined;
+    const joining = opening.get(shardId);
+    if (joining === undefined) {
+      const opened = open(shardId, sql, params);
+      const joinedLater = opened.then((result) => result.joined);
+      joinedLater.catch(() => undefined);
+      opening.set(shardId, joinedLater);
+      ({ joined, first: pending } = await opened);
+    } else {
+      joined = await joining;
+    }
+    try {
+      if (pending !== undefined) return (await pending) as ShardQueryResult<R>;
       return await joined.session.client.query<R>(sql, params);
     } catch (error) {
       joined.broken ??= error;
       throw queryFailed(shardId, error);
     }
   };
+  // Every statement issued, settled or not: the commit waits for all of them (see below).
+  const issued: Array<Promise<unknown>> = [];
+  const track = <P extends Promise<unknown>>(statement: P): P => {
+    issued.push(statement.catch(() => undefined));
+    return statement;
+  };
   const tx: DistributedTransaction = {
     txid: context.txid,
     signal: controller.signal,
-    query: (key, sql, params = []) => run(context.shardFor(key), sql, params),
-    queryShard: (shardId, sql, params = []) => run(shardId, sql, params),
+    query: (key, sql, params = []) => track(run(context.shardFor(key), sql, params)),
+    queryShard: (shardId, sql, params = []) => track(run(shardId, sql, params)),
   };
 
   try {
@@ -148,6 +185,12 @@ export async function runTransaction<T>(
     try {
       value = await Promise.race([fn(tx), aborted]);
       await Promise.allSettled(opening.values());
+      // A failed statement (even one the callback caught or never awaited) aborted its shard's transaction,
+      // where COMMIT or PREPARE TRANSACTION would then quietly roll back: the whole transaction fails.
+      await Promise.race([Promise.all(issued), aborted]);
+      ended = true;
+      const failed = [...participants.values()].find((joined) => joined.broken !== undefined);
+      if (failed !== undefined) throw queryFailed(failed.shardId, failed.broken);
       if (participants.size > 1 && context.log === undefined) {
         throw new ShardRouterError(
           'SHARD_INVALID_OPTION',
@@ -164,6 +207,7 @@ export async function runTransaction<T>(
       // Not raced with the deadline either: a PREPARE still in flight could land after a rollback.
       await prepareAll([...participants.values()]);
     } catch (error) {
+      ended = true;
       await rollbackAll([...participants.values()], context.database);
       throw failure(context.txid, error);
     }
@@ -213,6 +257,7 @@ export async function runTransaction<T>(
     if (complete) context.forget(context.txid);
     return { value, shardIds, twoPhase: true, outcome: complete ? 'committed' : 'in-doubt' };
   } finally {
+    ended = true;
     clearTimeout(timeout);
     context.signal?.removeEventListener('abort', onAbort);
     await Promise.all([...participants.values()].map((joined) => joined.session.release(joined.broken)));

@@ -1,5 +1,5 @@
 import { backendUrl } from '@ballast-internal/backends';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPooledShardDatabase } from '../src/adapters/connection-pool.ts';
 import { createPgShardDatabase } from '../src/adapters/pg.ts';
 import { PostgresShardMapStore } from '../src/postgres-shard-map-store.ts';
@@ -47,4 +47,29 @@ describeShardMapStoreConformance('PostgresShardMapStore on PostgreSQL 15', async
   const store = new PostgresShardMapStore({ database, schema: `conformance_${++schemaCounter}` });
   await store.ensureSchema();
   return { store, cleanup: async () => {} };
+});
+
+describe('pg adapter sessions pipeline', () => {
+  it('queryPipelined returns every result in order, and on a failure rejects only after the rest ran', async () => {
+    const database = createPgShardDatabase({ connectionString: set.urls.get('s00')!, maxConnections: 1 });
+    open.push(database);
+    await database.query('CREATE TABLE pipelined (n int PRIMARY KEY)');
+    await database.withConnection(async (client) => {
+      expect(client.queryPipelined).toBeTypeOf('function');
+      const results = await client.queryPipelined!([
+        { sql: 'INSERT INTO pipelined VALUES ($1), ($2)', params: [1, 2] },
+        { sql: 'SELECT n FROM pipelined ORDER BY n' },
+        { sql: 'SELECT $1::text AS echo', params: ['third'] },
+      ]);
+      expect(results.map((result) => result.rows)).toEqual([[], [{ n: 1 }, { n: 2 }], [{ echo: 'third' }]]);
+      await expect(
+        client.queryPipelined!([
+          { sql: 'INSERT INTO pipelined VALUES (1)' },
+          { sql: 'INSERT INTO pipelined VALUES (3)' },
+        ]),
+      ).rejects.toMatchObject({ code: '23505' });
+    });
+    const { rows } = await database.query<{ n: number }>('SELECT n FROM pipelined ORDER BY n');
+    expect(rows).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
+  });
 });

@@ -190,6 +190,20 @@ describe('two-phase commit on PostgreSQL', () => {
     expect(await preparedLeft()).toBe(0);
   });
 
+  it('a failed statement the callback swallowed fails the transfer: nothing commits, nothing stays prepared', async () => {
+    const [from, to] = [10, 11];
+    const error = await router
+      .transaction(async (tx) => {
+        await tx.query(key(from), 'UPDATE accounts SET balance = balance - $1 WHERE id = $2', [30, from]);
+        await tx.query(key(to), 'UPDATE no_such_table SET balance = 0').catch(() => undefined);
+      })
+      .catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'SHARD_QUERY_FAILED', shardId: shardOf(to) });
+    expect(await preparedLeft()).toBe(0);
+    expect([await balance(from), await balance(to)]).toEqual([initialBalance, initialBalance]);
+    expect(await total()).toBe(initialBalance * 20);
+  });
+
   for (const side of ['sender', 'receiver'] as const) {
     it(`${side} killed after PREPARE: the decision stands, its prepared transaction survives and is committed`, async () => {
       const [from, to] = [6, 7];

@@ -38,7 +38,14 @@ class PgShardDatabase implements ShardDatabase {
       throw invalidOption('statementTimeoutMs', 'a non-negative integer', statementTimeout);
     }
     const make = (connectionString: string): pg.Pool => {
-      const pool = new pg.Pool({ connectionString, max, statement_timeout: statementTimeout || undefined });
+      // Pipeline mode (pg versions without it ignore the flag): a query is written as soon as it is issued,
+      // so `queryPipelined` sends a transaction's BEGIN with its first statement in one round trip.
+      const pool = new pg.Pool({
+        connectionString,
+        max,
+        statement_timeout: statementTimeout || undefined,
+        pipeline: true,
+      });
       // An idle client dying (server restart, terminated backend) must not crash the process; the pool drops it.
       pool.on('error', () => {});
       return pool;
@@ -80,11 +87,32 @@ class PgShardDatabase implements ShardDatabase {
       broken ??= error;
     };
     client.on('error', onError);
+    const session: ShardClient = {
+      query: async <R extends object>(sql: string, params: readonly unknown[] = []) =>
+        toResult<R>(await client.query(sql, params as unknown[])),
+    };
+    if (client.pipeline === true) {
+      // Corked, the whole batch leaves in one write (and wakes the server once).
+      const stream = (client as { connection?: { stream?: Partial<Record<'cork' | 'uncork', () => void>> } })
+        .connection?.stream;
+      session.queryPipelined = async (statements) => {
+        stream?.cork?.();
+        let pending: Array<Promise<pg.QueryResult>>;
+        try {
+          pending = statements.map((statement) =>
+            client.query(statement.sql, (statement.params ?? []) as unknown[]),
+          );
+        } finally {
+          stream?.uncork?.();
+        }
+        const settled = await Promise.allSettled(pending);
+        const failed = settled.find((outcome) => outcome.status === 'rejected');
+        if (failed !== undefined) throw failed.reason;
+        return settled.map((outcome) => toResult((outcome as PromiseFulfilledResult<pg.QueryResult>).value));
+      };
+    }
     try {
-      return await fn({
-        query: async <R extends object>(sql: string, params: readonly unknown[] = []) =>
-          toResult<R>(await client.query(sql, params as unknown[])),
-      });
+      return await fn(session);
     } catch (error) {
       broken = error;
       throw error;

@@ -1,9 +1,11 @@
+import type { RebalanceJournal } from '../rebalance/rebalance-journal.ts';
 import type { ShardMap } from '../shard-map.ts';
 import type { ShardMapHead, ShardMapRecord, ShardMapStore } from '../shard-map-store.ts';
 
 /** An in-process `ShardMapStore` (one per test; share the instance between routers to simulate a fleet). */
 export class MemoryShardMapStore implements ShardMapStore {
   #record: ShardMapRecord | undefined;
+  #journal: RebalanceJournal | undefined;
   /** Every published epoch, oldest first. */
   readonly history: ShardMap[] = [];
 
@@ -36,5 +38,13 @@ export class MemoryShardMapStore implements ShardMapStore {
     if (this.#record?.map.epoch !== epoch) return false;
     this.#record = { ...this.#record, frozen };
     return true;
+  }
+
+  async loadRebalance(): Promise<RebalanceJournal | undefined> {
+    return this.#journal === undefined ? undefined : structuredClone(this.#journal);
+  }
+
+  async saveRebalance(journal: RebalanceJournal | undefined): Promise<void> {
+    this.#journal = journal === undefined ? undefined : structuredClone(journal);
   }
 }

@@ -59,5 +59,24 @@ export function describeShardMapStoreConformance(
       expect(await fixture.store.publish(map2, 1)).toBe(true);
       expect(await fixture.store.head()).toEqual({ epoch: 2, frozen: false });
     });
+
+    it('keeps the rebalance journal until it is deleted', async () => {
+      const store = fixture.store;
+      expect(await store.loadRebalance?.()).toBeUndefined();
+      const journal = {
+        id: 'r1',
+        status: 'running' as const,
+        original: map1,
+        targetShards: map2.shards,
+        targetBuckets: ['s1', 's2'],
+        updatedAt: new Date(0).toISOString(),
+      };
+      await store.saveRebalance?.(journal);
+      expect(await store.loadRebalance?.()).toEqual(journal);
+      await store.saveRebalance?.({ ...journal, status: 'failed' });
+      expect((await store.loadRebalance?.())?.status).toBe('failed');
+      await store.saveRebalance?.(undefined);
+      expect(await store.loadRebalance?.()).toBeUndefined();
+    });
   });
 }
