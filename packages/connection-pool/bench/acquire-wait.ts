@@ -48,7 +48,7 @@ export async function acquireWaitRows(url: string): Promise<ResultRow[]> {
   for (const acquire of Object.values(contenders)) await burst(acquire);
   const results: Record<string, number[]> = { ours: [], 'pg-pool': [] };
   // ABBA order: who runs first alternates (the second of a pair is favoured on a loaded machine).
-  for (let round = 0; round < 10; round++) {
+  for (let round = 0; round < 20; round++) {
     const order = round % 2 === 0 ? Object.entries(contenders) : Object.entries(contenders).reverse();
     for (const [name, acquire] of order) results[name]!.push(await burst(acquire));
   }

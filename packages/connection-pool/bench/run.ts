@@ -6,11 +6,13 @@ import { publish, type ResultRow } from '@ballast-internal/bench';
 import { acquireReleaseRows } from './acquire-release.ts';
 import { acquireWaitRows } from './acquire-wait.ts';
 import { pgUrlForBench } from './pg-url.ts';
+import { queryOverheadRows } from './query-overhead.ts';
 import { select1Rows } from './select1.ts';
 
 const url = pgUrlForBench(readEnvFile());
 const rows: ResultRow[] = [];
 rows.push(...(await select1Rows(url)));
+rows.push(...(await queryOverheadRows()));
 rows.push(...(await acquireReleaseRows()));
 rows.push(...(await acquireWaitRows(url)));
 publish(rows, fileURLToPath(new URL('./results.json', import.meta.url)));

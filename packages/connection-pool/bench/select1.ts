@@ -1,10 +1,30 @@
-import { compare, median, nsPerOperation, type ResultRow } from '@ballast-internal/bench';
+import { compare, median, type ResultRow } from '@ballast-internal/bench';
 import pg from 'pg';
 import PgPoolAnchor from 'pg-pool';
 import { PgPool } from '../src/adapters/pg.ts';
 import { callsPerSecond } from './pg-url.ts';
 
 const max = 10;
+
+/**
+ * Many short samples in ABBA order (who runs first alternates): the machine is shared, load comes in bursts,
+ * and whoever runs right after the other's burst is measurably favoured. Returns each contender's qps samples.
+ */
+async function abba(
+  contenders: Record<string, () => Promise<unknown>>,
+  concurrency: number,
+  calls: number,
+  rounds: number,
+): Promise<Record<string, number[]>> {
+  const samples: Record<string, number[]> = Object.fromEntries(
+    Object.keys(contenders).map((name) => [name, []]),
+  );
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 === 0 ? Object.entries(contenders) : Object.entries(contenders).reverse();
+    for (const [name, call] of order) samples[name]!.push(await callsPerSecond(call, concurrency, calls));
+  }
+  return samples;
+}
 
 /** `pg-select1-c64` and `pg-select1-c1`: SELECT 1 throughput, ours against pg-pool, same server, same `max`. */
 export async function select1Rows(url: string): Promise<ResultRow[]> {
@@ -16,14 +36,9 @@ export async function select1Rows(url: string): Promise<ResultRow[]> {
   };
   // Warm both pools to max and the JIT.
   for (const call of Object.values(contenders)) await callsPerSecond(call, 64, 2000);
-  const c64: Record<string, number[]> = { ours: [], 'pg-pool': [] };
-  // Many short samples in ABBA order (who runs first alternates): the machine is shared, load comes in bursts,
-  // and whoever runs right after the other's burst is measurably favoured.
-  for (let round = 0; round < 16; round++) {
-    const order = round % 2 === 0 ? Object.entries(contenders) : Object.entries(contenders).reverse();
-    for (const [name, call] of order) c64[name]!.push(await callsPerSecond(call, 64, 1500));
-  }
-  const c1 = await nsPerOperation(contenders, { operations: 1000, samples: 11 });
+  const c64 = await abba(contenders, 64, 1000, 32);
+  for (const call of Object.values(contenders)) await callsPerSecond(call, 1, 1000);
+  const c1 = await abba(contenders, 1, 500, 32);
   await ours.close();
   await anchor.end();
   return [
@@ -39,9 +54,9 @@ export async function select1Rows(url: string): Promise<ResultRow[]> {
     compare(
       'pg-select1-c1',
       'qps',
-      1e9 / c1.ours!,
+      median(c1.ours!),
       'pg-pool',
-      1e9 / c1['pg-pool']!,
+      median(c1['pg-pool']!),
       'higher-is-better',
       0.95,
     ),

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { PgPool, type PgPoolOptions } from '../src/adapters/pg.ts';
+import { PgPool, type PgPoolOptions, type PgQueryConfig } from '../src/adapters/pg.ts';
 import { PoolError } from '../src/errors.ts';
 import { FakePgServer } from '../src/testing/index.ts';
 import { describeConnectionPoolConformance } from './conformance/connection-pool.conformance.ts';
@@ -61,6 +61,34 @@ describe('PgPool', () => {
     await pool.withConnection(async (connection) => {
       expect(connection.preparedStatements).toBe(2);
     });
+  });
+
+  it('hands plain statements to the driver as text and values, and only named or timed ones as a config object', async () => {
+    // pg.Client copies a config object on every call; the text form skips that copy on the hot path.
+    const server = new FakePgServer();
+    const forms: string[] = [];
+    const Client = class extends server.Client {
+      override query(first: PgQueryConfig | string, ...rest: unknown[]): unknown {
+        forms.push(
+          typeof first === 'string' ? `text ${first}` : `config ${first.name ?? first.query_timeout}`,
+        );
+        return (super.query as (...args: unknown[]) => unknown)(first, ...rest);
+      }
+    };
+    const pool = makePool(server, { max: 1, Client });
+    await pool.query('SELECT 1');
+    await pool.query('SELECT 2', undefined, { prepare: false, signal: new AbortController().signal });
+    await pool.withConnection((connection) => connection.query('SELECT 3'));
+    await pool.query('SELECT $1', [4]);
+    await pool.query('SELECT 5', undefined, { statementTimeoutMs: 100 });
+    expect(forms).toEqual([
+      'text SELECT 1',
+      'text SELECT 2',
+      'text SELECT 3',
+      'config ballast_0',
+      'text SET statement_timeout = 100',
+      'config 2100',
+    ]);
   });
 
   it('sets statement_timeout only when a query asks for a different one', async () => {

@@ -21,8 +21,10 @@ export type PgQueryCallback = (error: Error | null | undefined, result?: PgQuery
 
 export interface PgClientLike {
   connect(): Promise<unknown>;
-  /** Callback form (one promise fewer per query than pg's promise form; `pg.Client` supports both). */
+  /** Callback form with a config object (named statements, client read timeout). */
   query(config: PgQueryConfig, callback: PgQueryCallback): unknown;
+  /** Callback form with text and values, as `pg.Client` takes them (it copies a config object on every call). */
+  query(text: string, values: readonly unknown[] | undefined, callback: PgQueryCallback): unknown;
   end(): Promise<void>;
   on(event: 'error', listener: (error: Error) => void): unknown;
   on(event: 'end', listener: () => void): unknown;
@@ -38,6 +40,17 @@ interface ClientInternals {
     readonly stream?: { destroy(): void } | undefined;
     readonly parsedStatements?: Record<string, unknown> | undefined;
   };
+}
+
+/**
+ * Sends one statement. Plain statements go as text and values: `pg.Client` copies a config object (property
+ * descriptors and all) on every call, a measurable share of a `SELECT 1`; named statements and client-side
+ * read timeouts need the config form.
+ */
+export function sendQuery(client: PgClientLike, config: PgQueryConfig, callback: PgQueryCallback): void {
+  if (config.name === undefined && config.query_timeout === undefined)
+    client.query(config.text, config.values, callback);
+  else client.query(config, callback);
 }
 
 /** Cuts the socket at once (pg's `end()` can wait on a dead peer). */

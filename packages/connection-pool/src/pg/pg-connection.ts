@@ -3,8 +3,10 @@ import {
   cutClient,
   forgetParsedStatement,
   type PgClientLike,
+  type PgQueryCallback,
   type PgQueryConfig,
   type PgQueryResult,
+  sendQuery,
 } from './pg-client.ts';
 import { isConnectionError, toPoolError } from './pg-errors.ts';
 
@@ -93,12 +95,13 @@ export class PgConnection {
     const prepared =
       values !== undefined && values.length > 0 && options.prepare !== false && this.#cacheSize > 0;
     if (timeoutMs === this.#timeoutMs && !prepared && options.signal === undefined) {
-      const config: PgQueryConfig =
-        timeoutMs > 0 ? { text, values, query_timeout: timeoutMs + clientGraceMs } : { text, values };
-      this.client.query(config, (error, result) => {
+      const callback: PgQueryCallback = (error, result) => {
         if (error) done(this.#fail(error, timeoutMs));
         else done(undefined, result);
-      });
+      };
+      if (timeoutMs > 0)
+        this.client.query({ text, values, query_timeout: timeoutMs + clientGraceMs }, callback);
+      else this.client.query(text, values, callback);
       return;
     }
     this.query(text, values, options).then(
@@ -180,7 +183,7 @@ export class PgConnection {
 
   #send(config: PgQueryConfig, timeoutMs: number): Promise<PgQueryResult> {
     return new Promise((resolve, reject) => {
-      this.client.query(config, (error, result) => {
+      sendQuery(this.client, config, (error, result) => {
         if (error) reject(this.#fail(error, timeoutMs));
         else resolve(result as PgQueryResult);
       });

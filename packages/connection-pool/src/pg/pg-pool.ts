@@ -40,6 +40,9 @@ export interface TransactionOptions extends AcquireOptions {
   readonly readOnly?: boolean | undefined;
 }
 
+/** The options of a call that passes none (shared: no object per call on the hot path). */
+const noOptions: PgCallOptions = Object.freeze({});
+
 const isolations: ReadonlySet<string> = new Set(['read committed', 'repeatable read', 'serializable']);
 
 /** Closes a pg client, cutting the socket when `force` is set or when `end()` does not finish in time. */
@@ -181,7 +184,7 @@ export class PgPool implements ConnectionPool<PgConnection> {
   }
 
   /** Borrows a connection; release it with `lease.release()` (or `using lease = await pool.acquire()`). */
-  async acquire(options: AcquireOptions = {}): Promise<Lease<PgConnection>> {
+  acquire(options: AcquireOptions = noOptions): Promise<Lease<PgConnection>> {
     return this.#pool.acquire(options);
   }
 
@@ -209,7 +212,7 @@ export class PgPool implements ConnectionPool<PgConnection> {
   query<Row = Record<string, unknown>>(
     text: string,
     values?: readonly unknown[],
-    options: PgCallOptions = {},
+    options: PgCallOptions = noOptions,
   ): Promise<PgQueryResult<Row>> {
     // Callback-chained inside one promise: the connection goes back to the pool (and on to the next waiter)
     // before the caller's continuation runs, as with pg-pool.

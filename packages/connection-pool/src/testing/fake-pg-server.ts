@@ -155,7 +155,20 @@ class FakeClient implements PgClientLike {
     this.#id = this.#server.attach(this);
   }
 
-  query(config: PgQueryConfig, callback: PgQueryCallback): void {
+  query(config: PgQueryConfig, callback: PgQueryCallback): void;
+  query(text: string, values: readonly unknown[] | undefined, callback: PgQueryCallback): void;
+  query(
+    configOrText: PgQueryConfig | string,
+    valuesOrCallback: readonly unknown[] | undefined | PgQueryCallback,
+    textFormCallback?: PgQueryCallback,
+  ): void {
+    const config =
+      typeof configOrText === 'string'
+        ? { text: configOrText, values: valuesOrCallback as readonly unknown[] | undefined }
+        : configOrText;
+    const callback = (
+      typeof configOrText === 'string' ? textFormCallback : valuesOrCallback
+    ) as PgQueryCallback;
     this.#query(config).then(
       (result) => callback(null, result),
       (error: Error) => callback(error),
