@@ -1,4 +1,4 @@
-import { type BatchObservableCallback, metrics } from '@opentelemetry/api';
+import { type BatchObservableCallback, type Meter, metrics } from '@opentelemetry/api';
 
 /** Counters a pool keeps since construction (also exported as OpenTelemetry metrics). */
 export interface PoolStats {
@@ -42,48 +42,68 @@ export function emptyCounters(): MutableCounters {
   };
 }
 
-const meter = metrics.getMeter('@ballast/connection-pool');
-const count = meter.createObservableUpDownCounter('db.client.connection.count', {
-  description: 'The number of connections that are currently in state described by the state attribute',
-  unit: '{connection}',
-});
-const pendingRequests = meter.createObservableUpDownCounter('db.client.connection.pending_requests', {
-  description: 'The number of current pending requests for an open connection',
-  unit: '{request}',
-});
-const maxConnections = meter.createObservableUpDownCounter('db.client.connection.max', {
-  description: 'The maximum number of open connections allowed',
-  unit: '{connection}',
-});
-const minIdle = meter.createObservableUpDownCounter('db.client.connection.idle.min', {
-  description: 'The minimum number of idle open connections allowed',
-  unit: '{connection}',
-});
-const timeouts = meter.createCounter('db.client.connection.timeouts', {
-  description:
-    'The number of connection timeouts that have occurred trying to obtain a connection from the pool',
-  unit: '{timeout}',
-});
-const leaks = meter.createCounter('db.client.connection.leaks', {
-  description: 'Connections held past leakDetectionThresholdMs (ballast extension)',
-  unit: '{connection}',
-});
-const createErrors = meter.createCounter('db.client.connection.create_errors', {
-  description: 'Failed attempts to open a connection (ballast extension)',
-  unit: '{error}',
-});
-const waitTime = meter.createHistogram('db.client.connection.wait_time', {
-  description: 'The time it took to obtain an open connection from the pool',
-  unit: 's',
-});
-const createTime = meter.createHistogram('db.client.connection.create_time', {
-  description: 'The time it took to create a new connection',
-  unit: 's',
-});
-const useTime = meter.createHistogram('db.client.connection.use_time', {
-  description: 'The time between borrowing a connection and returning it to the pool',
-  unit: 's',
-});
+type Instruments = ReturnType<typeof createInstruments>;
+
+function createInstruments(meter: Meter) {
+  return {
+    count: meter.createObservableUpDownCounter('db.client.connection.count', {
+      description: 'The number of connections that are currently in state described by the state attribute',
+      unit: '{connection}',
+    }),
+    pendingRequests: meter.createObservableUpDownCounter('db.client.connection.pending_requests', {
+      description: 'The number of current pending requests for an open connection',
+      unit: '{request}',
+    }),
+    maxConnections: meter.createObservableUpDownCounter('db.client.connection.max', {
+      description: 'The maximum number of open connections allowed',
+      unit: '{connection}',
+    }),
+    minIdle: meter.createObservableUpDownCounter('db.client.connection.idle.min', {
+      description: 'The minimum number of idle open connections allowed',
+      unit: '{connection}',
+    }),
+    timeouts: meter.createCounter('db.client.connection.timeouts', {
+      description:
+        'The number of connection timeouts that have occurred trying to obtain a connection from the pool',
+      unit: '{timeout}',
+    }),
+    leaks: meter.createCounter('db.client.connection.leaks', {
+      description: 'Connections held past leakDetectionThresholdMs (ballast extension)',
+      unit: '{connection}',
+    }),
+    createErrors: meter.createCounter('db.client.connection.create_errors', {
+      description: 'Failed attempts to open a connection (ballast extension)',
+      unit: '{error}',
+    }),
+    waitTime: meter.createHistogram('db.client.connection.wait_time', {
+      description: 'The time it took to obtain an open connection from the pool',
+      unit: 's',
+    }),
+    createTime: meter.createHistogram('db.client.connection.create_time', {
+      description: 'The time it took to create a new connection',
+      unit: 's',
+    }),
+    useTime: meter.createHistogram('db.client.connection.use_time', {
+      description: 'The time between borrowing a connection and returning it to the pool',
+      unit: 's',
+    }),
+  };
+}
+
+/**
+ * Instruments of the global meter provider as it is when a pool is built (not when this module loads), so
+ * an OpenTelemetry SDK registered after the import still receives every pool's metrics.
+ */
+const instrumentsByMeter = new WeakMap<Meter, Instruments>();
+function currentInstruments(): { readonly meter: Meter; readonly instruments: Instruments } {
+  const meter = metrics.getMeter('@ballast/connection-pool');
+  let instruments = instrumentsByMeter.get(meter);
+  if (instruments === undefined) {
+    instruments = createInstruments(meter);
+    instrumentsByMeter.set(meter, instruments);
+  }
+  return { meter, instruments };
+}
 
 /** Records one pool's OpenTelemetry metrics (`db.client.connection.*`); a no-op until an SDK is installed. */
 export class PoolMetrics {
@@ -93,6 +113,8 @@ export class PoolMetrics {
   readonly #observe: BatchObservableCallback;
 
   readonly #enabled: boolean;
+  readonly #meter: Meter;
+  readonly #i: Instruments;
 
   constructor(
     poolName: string,
@@ -101,6 +123,10 @@ export class PoolMetrics {
     enabled = true,
   ) {
     this.#enabled = enabled;
+    const { meter, instruments } = currentInstruments();
+    this.#meter = meter;
+    this.#i = instruments;
+    const { count, pendingRequests, maxConnections, minIdle } = instruments;
     this.#attributes = { 'db.client.connection.pool.name': poolName };
     this.#idleAttributes = { ...this.#attributes, 'db.client.connection.state': 'idle' };
     this.#usedAttributes = { ...this.#attributes, 'db.client.connection.state': 'used' };
@@ -117,31 +143,36 @@ export class PoolMetrics {
   }
 
   timeout(): void {
-    if (this.#enabled) timeouts.add(1, this.#attributes);
+    if (this.#enabled) this.#i.timeouts.add(1, this.#attributes);
   }
 
   leak(): void {
-    if (this.#enabled) leaks.add(1, this.#attributes);
+    if (this.#enabled) this.#i.leaks.add(1, this.#attributes);
   }
 
   createError(): void {
-    if (this.#enabled) createErrors.add(1, this.#attributes);
+    if (this.#enabled) this.#i.createErrors.add(1, this.#attributes);
   }
 
   waited(ms: number): void {
-    if (this.#enabled) waitTime.record(ms / 1000, this.#attributes);
+    if (this.#enabled) this.#i.waitTime.record(ms / 1000, this.#attributes);
   }
 
   created(ms: number): void {
-    if (this.#enabled) createTime.record(ms / 1000, this.#attributes);
+    if (this.#enabled) this.#i.createTime.record(ms / 1000, this.#attributes);
   }
 
   used(ms: number): void {
-    if (this.#enabled) useTime.record(ms / 1000, this.#attributes);
+    if (this.#enabled) this.#i.useTime.record(ms / 1000, this.#attributes);
   }
 
   close(): void {
     if (this.#enabled)
-      meter.removeBatchObservableCallback(this.#observe, [count, pendingRequests, maxConnections, minIdle]);
+      this.#meter.removeBatchObservableCallback(this.#observe, [
+        this.#i.count,
+        this.#i.pendingRequests,
+        this.#i.maxConnections,
+        this.#i.minIdle,
+      ]);
   }
 }
