@@ -6,8 +6,8 @@ import { MessageQueue } from '../src/message-queue.ts';
 import { alternate, atFixedRate, encode, payload, percentile, until } from './measure.ts';
 
 const batchSize = 100;
-const batches = 10;
-const consumeCount = 3_000;
+const batches = 40;
+const consumeCount = 20_000;
 const prefetch = 100;
 
 /** Rate from the first to the last message handled, so the group join does not count. */
@@ -24,10 +24,17 @@ export async function kafkaRows(brokers: string[]): Promise<ResultRow[]> {
   });
   const topic = `ballast-bench-${randomUUID().slice(0, 8)}`;
   const transport = new KafkaTransport({ kafka });
-  // A fresh topic's partitions can answer NOT_LEADER for a few seconds on a busy single node.
   const queue = new MessageQueue({ transport, publishTimeoutMs: 60_000 });
-  await transport.declare(topic, 'default');
-  const producer = kafka.producer({ maxInFlightRequests: 1 });
+  // Every topic of this run has a fresh name; `declare` creates it with the admin client and waits until
+  // each partition has a leader (bounded). Nothing is deleted before the end: a kafkajs producer keeps
+  // every topic it wrote to in its metadata requests, and a deleted one fails all its later sends.
+  const created: Array<{ topic: string; groups: string[] }> = [];
+  const declare = async (name: string, group?: string) => {
+    created.push({ topic: name, groups: group === undefined ? [] : [group] });
+    await transport.declare(name, group);
+  };
+  await declare(topic, 'default');
+  const producer = kafka.producer({ maxInFlightRequests: 1, idempotent: true });
   await producer.connect();
   const items = Array.from({ length: batchSize }, (_, n) => ({ payload: payload(n), key: `k${n % 16}` }));
   const rawBatch = () =>
@@ -53,7 +60,7 @@ export async function kafkaRows(brokers: string[]): Promise<ResultRow[]> {
         return (batches * batchSize) / ((performance.now() - started) / 1000);
       },
     },
-    3,
+    5,
   );
 
   const groups: string[] = [];
@@ -61,7 +68,7 @@ export async function kafkaRows(brokers: string[]): Promise<ResultRow[]> {
     {
       ours: async () => {
         const fresh = `${topic}-c${randomUUID().slice(0, 6)}`;
-        await transport.declare(fresh, 'default');
+        await declare(fresh, 'default');
         // Preloaded with the raw producer for both contenders: only consumption is measured here.
         for (let b = 0; b < consumeCount / batchSize; b++) {
           await producer.send({
@@ -81,12 +88,11 @@ export async function kafkaRows(brokers: string[]): Promise<ResultRow[]> {
         );
         await until(() => stamps.done >= consumeCount, 60_000, 'kafka consume (ours)');
         await consumer.close();
-        await transport.deleteTopic(fresh, ['default']);
         return rateOf(stamps, consumeCount);
       },
       anchor: async () => {
         const fresh = `${topic}-r${randomUUID().slice(0, 6)}`;
-        await transport.declare(fresh);
+        await declare(fresh);
         for (let b = 0; b < consumeCount / batchSize; b++) {
           await producer.send({
             topic: fresh,
@@ -114,16 +120,15 @@ export async function kafkaRows(brokers: string[]): Promise<ResultRow[]> {
         });
         await until(() => stamps.done >= consumeCount, 60_000, 'kafka consume (kafkajs)');
         await consumer.disconnect();
-        await transport.deleteTopic(fresh, []);
         return rateOf(stamps, consumeCount);
       },
     },
-    3,
+    5,
   );
 
   const latencies = { ours: [] as number[], anchor: [] as number[] };
   const latencyTopic = `${topic}-lat`;
-  await transport.declare(latencyTopic, 'default');
+  await declare(latencyTopic, 'default');
   const consumer = await queue.consume<{ sentAt: number }>(
     latencyTopic,
     (m) => {
@@ -135,7 +140,7 @@ export async function kafkaRows(brokers: string[]): Promise<ResultRow[]> {
   await until(() => latencies.ours.length >= 400, 30_000, 'latency (ours)');
   await consumer.close();
   const rawTopic = `${topic}-lat-raw`;
-  await transport.declare(rawTopic);
+  await declare(rawTopic);
   const rawConsumer = kafka.consumer({ groupId: `${rawTopic}.raw`, maxWaitTimeInMs: 100 });
   groups.push(`${rawTopic}.raw`);
   await rawConsumer.connect();
@@ -162,15 +167,15 @@ export async function kafkaRows(brokers: string[]): Promise<ResultRow[]> {
   await until(() => latencies.anchor.length >= 400, 30_000, 'latency (kafkajs)');
   await rawConsumer.disconnect();
 
-  await transport.deleteTopic(topic, ['default']);
-  await transport.deleteTopic(latencyTopic, ['default']);
-  await transport.deleteTopic(rawTopic, []);
+  await producer.disconnect();
+  await queue.close();
+  const cleaner = new KafkaTransport({ kafka });
+  for (const { topic: name, groups: used } of created) await cleaner.deleteTopic(name, used);
+  await cleaner.close();
   const admin = kafka.admin();
   await admin.connect();
   await admin.deleteGroups(groups).catch(() => undefined);
   await admin.disconnect();
-  await producer.disconnect();
-  await queue.close();
   return [
     compare(
       'publish-kafka',

@@ -6,8 +6,8 @@ import { MessageQueue } from '../src/message-queue.ts';
 import { alternate, atFixedRate, encode, payload, percentile, until } from './measure.ts';
 
 const batchSize = 100;
-const batches = 10;
-const consumeCount = 2_000;
+const batches = 40;
+const consumeCount = 6_000;
 const prefetch = 100;
 
 export async function rabbitmqRows(url: string): Promise<ResultRow[]> {
@@ -47,7 +47,7 @@ export async function rabbitmqRows(url: string): Promise<ResultRow[]> {
         return rate;
       },
     },
-    3,
+    5,
   );
 
   const preload = async () => {
@@ -83,7 +83,7 @@ export async function rabbitmqRows(url: string): Promise<ResultRow[]> {
         return rate;
       },
     },
-    3,
+    5,
   );
 
   // Latency at a fixed rate: 400 msgs/s for 1 s, publish (confirmed) to handler.

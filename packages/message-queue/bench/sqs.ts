@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   ChangeMessageVisibilityCommand,
-  DeleteMessageCommand,
+  DeleteMessageBatchCommand,
   GetQueueUrlCommand,
   PurgeQueueCommand,
   ReceiveMessageCommand,
@@ -62,7 +62,7 @@ export async function sqsRows(endpoint: string): Promise<ResultRow[]> {
         return rate;
       },
     },
-    3,
+    5,
   );
 
   let stopRaw = new AbortController();
@@ -89,14 +89,20 @@ export async function sqsRows(endpoint: string): Promise<ResultRow[]> {
           );
           return;
         }
-        await Promise.all(
-          (reply.Messages ?? []).map(async (message) => {
-            onMessage(message.Body ?? '');
-            await client.send(
-              new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: message.ReceiptHandle! }),
-            );
-          }),
-        );
+        // Like ours: each message handled, then the whole receive acked with one DeleteMessageBatch.
+        const messages = reply.Messages ?? [];
+        for (const message of messages) onMessage(message.Body ?? '');
+        if (messages.length > 0) {
+          await client.send(
+            new DeleteMessageBatchCommand({
+              QueueUrl: url,
+              Entries: messages.map((message, index) => ({
+                Id: String(index),
+                ReceiptHandle: message.ReceiptHandle!,
+              })),
+            }),
+          );
+        }
       }
     });
   };
@@ -127,7 +133,7 @@ export async function sqsRows(endpoint: string): Promise<ResultRow[]> {
         return rate;
       },
     },
-    3,
+    5,
   );
 
   const latencies = { ours: [] as number[], anchor: [] as number[] };
@@ -173,7 +179,7 @@ export async function sqsRows(endpoint: string): Promise<ResultRow[]> {
       'consume-sqs',
       'msgs/s',
       consume.ours!,
-      `client-sqs (${prefetch / 10} receive loops of 10, delete each)`,
+      `client-sqs (${prefetch / 10} receive loops of 10, DeleteMessageBatch per receive)`,
       consume.anchor!,
       'higher-is-better',
       0.9,

@@ -1,10 +1,12 @@
+import type { Attributes } from '@opentelemetry/api';
 import { backoffDelayMs } from './backoff.ts';
 import type { Codec } from './codec.ts';
 import type { ResolvedConsumerOptions } from './consumer-options.ts';
 import { closedError, QueueError } from './errors.ts';
 import type { QueueEventEmitter, QueueEvents } from './events.ts';
+import { HandlerWatch } from './handler-watch.ts';
 import { KeyedDispatcher } from './keyed-dispatcher.ts';
-import type { Handler, HandlerContext, Message } from './message.ts';
+import type { Handler, Message } from './message.ts';
 import { baseAttributes, type QueueMetrics } from './metrics.ts';
 import type { Delivery, Transport, TransportSubscription } from './transport.ts';
 
@@ -32,6 +34,8 @@ export class Consumer<T = unknown> {
   readonly #deps: ConsumerDeps;
   readonly #dispatcher: KeyedDispatcher<Delivery>;
   readonly #abortOnClose = new AbortController();
+  readonly #watch: HandlerWatch;
+  readonly #attributes: Attributes;
   #subscription: TransportSubscription | undefined;
   #closing: Promise<void> | undefined;
   #processed = 0;
@@ -42,7 +46,15 @@ export class Consumer<T = unknown> {
     this.#options = options;
     this.#handler = handler;
     this.#deps = deps;
-    this.#dispatcher = new KeyedDispatcher(options.concurrency, (delivery) => this.#process(delivery));
+    this.#watch = new HandlerWatch(options);
+    this.#attributes = baseAttributes(deps.transport.name, topic, options.group);
+    this.#dispatcher = new KeyedDispatcher(options.concurrency, (delivery) =>
+      // #process settles every delivery itself; should it throw before settling, hand the message back
+      // (a second settle is a no-op in every adapter) so neither the slot nor the message is lost.
+      this.#process(delivery).catch((error: unknown) =>
+        this.#settle(delivery, 'release', () => delivery.release(), undefined, error),
+      ),
+    );
   }
 
   /** Deliveries settled so far. */
@@ -78,7 +90,7 @@ export class Consumer<T = unknown> {
 
   async #process(delivery: Delivery): Promise<void> {
     const { message } = delivery;
-    const attributes = baseAttributes(this.#deps.transport.name, this.topic, this.group);
+    const attributes = this.#attributes;
     const started = performance.now();
     let payload: unknown;
     try {
@@ -94,21 +106,6 @@ export class Consumer<T = unknown> {
       return;
     }
     this.#deps.metrics.consumed.add(1, attributes);
-    const timeout = AbortSignal.timeout(this.#options.handlerTimeoutMs);
-    const signal = AbortSignal.any([timeout, this.#abortOnClose.signal]);
-    const extendLease = async (extendMs: number): Promise<void> => {
-      await delivery.extendLease?.(extendMs);
-    };
-    const renew =
-      delivery.extendLease === undefined
-        ? undefined
-        : setInterval(
-            () => {
-              void extendLease(this.#options.leaseMs).catch(() => undefined);
-            },
-            Math.max(1, Math.floor(this.#options.leaseMs / 2)),
-          );
-    renew?.unref();
     const decoded: Message<T> = {
       id: message.id,
       topic: message.topic,
@@ -119,20 +116,17 @@ export class Consumer<T = unknown> {
       attempt: message.attempt,
       timestamp: message.timestamp,
     };
-    const context: HandlerContext = { signal, extendLease };
+    // The run is the handler's context; the consumer's one watch timer enforces its deadline and renews
+    // its lease, and close() aborts it. A synchronous handler needs no race at all.
+    const run = this.#watch.start(delivery, this.#options.handlerTimeoutMs);
     let failure: { error: unknown } | undefined;
     try {
-      await Promise.race([
-        this.#handler(decoded, context),
-        new Promise<never>((_, reject) => {
-          if (signal.aborted) reject(signal.reason);
-          signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-        }),
-      ]);
+      const result = this.#handler(decoded, run);
+      if (isThenable(result)) await run.race(result);
     } catch (error) {
       failure = { error };
     } finally {
-      if (renew !== undefined) clearInterval(renew);
+      this.#watch.end(run);
     }
     const seconds = (performance.now() - started) / 1000;
     if (failure === undefined) {
@@ -162,7 +156,7 @@ export class Consumer<T = unknown> {
   }
 
   async #deadLetter(delivery: Delivery, reason: string, started: number, error: unknown): Promise<void> {
-    this.#deps.metrics.deadLettered.add(1, baseAttributes(this.#deps.transport.name, this.topic, this.group));
+    this.#deps.metrics.deadLettered.add(1, this.#attributes);
     await this.#settle(delivery, 'dead-letter', () => delivery.deadLetter(reason), started, error);
   }
 
@@ -187,10 +181,16 @@ export class Consumer<T = unknown> {
       };
       this.#deps.events.emit('message.end', event);
     } catch (settleError) {
-      // The broker redelivers an unsettled message (connection lost): at-least-once, never lost.
+      // The adapter freed the delivery's slot and the broker delivers the message again: at least once.
+      this.#deps.metrics.settleFailed.add(1, {
+        ...this.#attributes,
+        'ballast.messaging.outcome': outcome,
+      });
       this.#deps.events.emit('settle.fail', {
         topic: this.topic,
+        group: this.group,
         id: delivery.message.id,
+        outcome,
         error: settleError,
       });
     }
@@ -223,10 +223,13 @@ export class Consumer<T = unknown> {
       () => false,
     );
     if (!finished) {
-      this.#abortOnClose.abort(closedError(`consumer of ${this.topic}`));
+      const reason = closedError(`consumer of ${this.topic}`);
+      this.#abortOnClose.abort(reason);
+      this.#watch.abortAll(reason);
       // Aborted handlers settle with release; give them a moment, but never wait unbounded.
       await withDeadline(this.#dispatcher.idle(), 100).catch(() => undefined);
     }
+    this.#watch.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -256,4 +259,8 @@ function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
 /** A handler marks a message that can never succeed (invalid payload) by throwing QUEUE_POISON_MESSAGE. */
 function isPoison(error: unknown): boolean {
   return QueueError.isInstance(error) && error.code === 'QUEUE_POISON_MESSAGE';
+}
+
+function isThenable(value: unknown): value is PromiseLike<void> {
+  return typeof (value as PromiseLike<void> | undefined)?.then === 'function';
 }

@@ -10,8 +10,17 @@ export interface QueueEvents {
     readonly durationMs: number;
     readonly error?: unknown;
   };
-  /** Settling a delivery failed (connection lost): the broker will redeliver it. */
-  'settle.fail': { readonly topic: string; readonly id: string; readonly error: unknown };
+  /**
+   * Settling a delivery failed (connection lost, retry or dead-letter not accepted by the broker). Its
+   * prefetch slot is freed all the same and the broker delivers the message again (at least once).
+   */
+  'settle.fail': {
+    readonly topic: string;
+    readonly group: string;
+    readonly id: string;
+    readonly outcome: 'ack' | 'retry' | 'dead-letter' | 'release';
+    readonly error: unknown;
+  };
   /** A subscription failed for good. */
   'subscription.fail': { readonly topic: string; readonly group: string; readonly error: unknown };
 }

@@ -22,6 +22,10 @@ export class QueueMetrics {
   });
   readonly retried = meter().createCounter('ballast.messaging.retried', { unit: '{message}' });
   readonly deadLettered = meter().createCounter('ballast.messaging.dead_lettered', { unit: '{message}' });
+  readonly settleFailed = meter().createCounter('ballast.messaging.settle.failed', {
+    description: 'Acks, retries and dead-letters the broker did not take; the message is delivered again',
+    unit: '{message}',
+  });
   readonly depthGauge = meter().createObservableGauge('ballast.messaging.queue.depth', {
     description: 'Messages waiting for a consumer group (queue depth or consumer lag)',
     unit: '{message}',

@@ -94,6 +94,67 @@ describe('SqsTransport on ElasticMQ', () => {
     }
   });
 
+  it('redelivers the messages whose DeleteMessageBatch was cut off, and loses none', async () => {
+    const sqs = client(proxyEndpoint);
+    const transport = new SqsTransport({ client: sqs, waitTimeSeconds: 1, visibilityTimeoutSeconds: 2 });
+    const queue = new MessageQueue({ transport });
+    const topic = `ballast-test-delete-${randomUUID().slice(0, 8)}`;
+    const admin = client(endpoint);
+    cleanups.push(async () => {
+      await restoreProxy('elasticmq');
+      await queue.close({ timeoutMs: 3_000 });
+      await new SqsTransport({ client: admin }).deleteTopic(topic, ['default']);
+      sqs.destroy();
+      admin.destroy();
+    });
+    await transport.declare(topic, 'default');
+    const total = 30;
+    await queue.sendBatch(
+      topic,
+      Array.from({ length: total }, (_, n) => ({ payload: n })),
+    );
+    const handled = new Map<number, number>();
+    const deliveriesById = new Map<string, number>();
+    const settleFailures: string[] = [];
+    queue.on('settle.fail', (event) => settleFailures.push(event.id));
+    let holdFirst: (() => void) | undefined;
+    const held = new Promise<void>((resolve) => {
+      holdFirst = resolve;
+    });
+    let first = true;
+    await queue.consume<number>(
+      topic,
+      async (m) => {
+        handled.set(m.payload, (handled.get(m.payload) ?? 0) + 1);
+        deliveriesById.set(m.id, (deliveriesById.get(m.id) ?? 0) + 1);
+        // The first deliveries finish only once the network is cut, so their acks (one batched
+        // DeleteMessageBatch) go out while SQS is unreachable.
+        if (first) await held;
+      },
+      { concurrency: 10, prefetch: 10 },
+    );
+    const deadline = Date.now() + 20_000;
+    while (handled.size < 10 && Date.now() < deadline) await sleep(20);
+    await cutProxy('elasticmq');
+    first = false;
+    holdFirst?.();
+    while (settleFailures.length === 0 && Date.now() < deadline) await sleep(20);
+    expect(settleFailures.length).toBeGreaterThan(0);
+    await sleep(500);
+    await restoreProxy('elasticmq');
+    // Every message is handled; those whose delete failed come back after the visibility timeout.
+    const settled = Date.now() + 45_000;
+    while (Date.now() < settled) {
+      const redelivered = settleFailures.every((id) => (deliveriesById.get(id) ?? 0) >= 2);
+      if (handled.size === total && redelivered && (await queue.depth(topic)) === 0) break;
+      await sleep(250);
+    }
+    expect([...handled.keys()].sort((a, b) => a - b)).toEqual(Array.from({ length: total }, (_, n) => n));
+    // Each message whose delete was cut off came back and was handled again.
+    for (const id of settleFailures) expect(deliveriesById.get(id)).toBeGreaterThanOrEqual(2);
+    expect(await queue.depth(topic)).toBe(0);
+  });
+
   it('rejects options out of the SQS ranges', () => {
     const sqs = client(endpoint);
     expect(() => new SqsTransport({ client: sqs, waitTimeSeconds: 30 })).toThrow(/"waitTimeSeconds"/);

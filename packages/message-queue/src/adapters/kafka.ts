@@ -27,6 +27,8 @@ export interface KafkaTransportOptions {
   readonly deadLetterRetentionMs?: number | undefined;
   /** How long `subscribe` waits for the consumer group to be joined. @default 30000 */
   readonly joinTimeoutMs?: number | undefined;
+  /** How long `declare` waits for new topics to be created and every partition to have a leader. @default 30000 */
+  readonly topicReadyTimeoutMs?: number | undefined;
 }
 
 const capabilities: TransportCapabilities = {
@@ -89,9 +91,12 @@ export class KafkaTransport implements Transport {
   readonly #replicationFactor: number;
   readonly #retentionMs: number;
   readonly #joinTimeoutMs: number;
+  readonly #topicReadyTimeoutMs: number;
   readonly #created = new Set<string>();
   readonly #readers = new Map<string, GroupReader>();
   readonly #disconnecting = new Set<Promise<void>>();
+  /** Topics the producer wrote to: kafkajs asks for their metadata on every refresh from then on. */
+  readonly #producedTo = new Set<string>();
   #producer: Promise<Producer> | undefined;
   #admin: Promise<Admin> | undefined;
   #closed = false;
@@ -107,6 +112,10 @@ export class KafkaTransport implements Transport {
     this.#replicationFactor = options.replicationFactor ?? -1;
     this.#retentionMs = options.deadLetterRetentionMs ?? 7 * 24 * 3_600_000;
     this.#joinTimeoutMs = options.joinTimeoutMs ?? 30_000;
+    this.#topicReadyTimeoutMs = options.topicReadyTimeoutMs ?? 30_000;
+    if (!Number.isInteger(this.#topicReadyTimeoutMs) || this.#topicReadyTimeoutMs < 1) {
+      throw invalidOption('topicReadyTimeoutMs', 'an integer >= 1', this.#topicReadyTimeoutMs);
+    }
   }
 
   #assertOpen(): void {
@@ -115,7 +124,7 @@ export class KafkaTransport implements Transport {
 
   #getProducer(): Promise<Producer> {
     this.#producer ??= (async () => {
-      const producer = this.#kafka.producer({ maxInFlightRequests: 1 });
+      const producer = this.#kafka.producer({ maxInFlightRequests: 1, idempotent: true });
       await producer.connect();
       return producer;
     })().catch((error: unknown) => {
@@ -141,8 +150,10 @@ export class KafkaTransport implements Transport {
     const missing = topics.filter(({ topic }) => !this.#created.has(topic));
     if (missing.length === 0) return;
     const admin = await this.#getAdmin();
+    const names = missing.map(({ topic }) => topic);
+    const deadline = Date.now() + this.#topicReadyTimeoutMs;
     let lastError: unknown;
-    for (let attempt = 0; attempt < 10; attempt++) {
+    for (let attempt = 0; Date.now() < deadline; attempt++) {
       try {
         const existing = new Set(await admin.listTopics());
         const toCreate = missing.filter(({ topic }) => !existing.has(topic));
@@ -159,17 +170,32 @@ export class KafkaTransport implements Transport {
             })),
           });
         }
-        // Leaders elected and metadata served for every topic: producers and consumers can use them.
-        await admin.fetchTopicMetadata({ topics: missing.map(({ topic }) => topic) });
-        for (const { topic } of missing) this.#created.add(topic);
-        return;
+        // createTopics can return before the metadata every broker serves lists a leader for each
+        // partition; a producer or consumer arriving earlier gets UNKNOWN_TOPIC_OR_PARTITION. Wait for it.
+        const { topics: metadata } = await admin.fetchTopicMetadata({ topics: names });
+        const notReady = names.filter((name) => {
+          const partitions = metadata.find((entry) => entry.name === name)?.partitions ?? [];
+          return (
+            partitions.length === 0 ||
+            partitions.some((partition) => partition.leader < 0 || partition.partitionErrorCode !== 0)
+          );
+        });
+        if (notReady.length === 0) {
+          for (const name of names) this.#created.add(name);
+          return;
+        }
+        lastError = new Error(`no partition leader yet for ${notReady.join(', ')}`);
       } catch (error) {
         // A concurrent creator, or metadata that lags the creation: look again shortly.
         lastError = error;
-        await sleep(100 * (attempt + 1));
       }
+      await sleep(Math.min(1_000, 50 * 2 ** attempt));
     }
-    throw connectionLost(lastError);
+    throw new QueueError(
+      'QUEUE_CONNECTION_LOST',
+      `Kafka topics ${names.join(', ')} not ready (created, every partition with a leader) within ${this.#topicReadyTimeoutMs} ms`,
+      { cause: lastError, retryable: true },
+    );
   }
 
   async declare(topic: string, group?: string): Promise<void> {
@@ -213,6 +239,7 @@ export class KafkaTransport implements Transport {
     signal?: AbortSignal,
   ): Promise<void> {
     const producer = await this.#getProducer();
+    for (const { topic } of topicMessages) this.#producedTo.add(topic);
     const sending = producer.sendBatch({ acks: -1, topicMessages });
     try {
       await (signal === undefined ? sending : raceSignal(sending, signal));
@@ -369,35 +396,31 @@ export class KafkaTransport implements Transport {
         reader.gate.release();
         resolve(outcome);
       };
+      // Retry and dead-letter copy the record to another topic first. If that produce fails, the record
+      // is handed back uncommitted (the batch seeks to it and it comes again) and the slot freed.
+      const forward = async (target: string, attempt: number, extra: Record<string, string>) => {
+        if (settled) return;
+        try {
+          await this.#send([{ topic: target, messages: [toKafka(message, attempt, extra)] }]);
+        } catch (error) {
+          finish('released');
+          throw error;
+        }
+        finish('done');
+      };
       const delivery: Delivery = {
         message,
         ack: async () => finish('done'),
         release: async () => finish('released'),
-        retry: async (delayMs) => {
-          await this.#send([
-            {
-              topic: retryTopic(topic, group),
-              messages: [
-                toKafka(message, message.attempt + 1, { [header.due]: String(Date.now() + delayMs) }),
-              ],
-            },
-          ]);
-          finish('done');
-        },
-        deadLetter: async (reason) => {
-          await this.#send([
-            {
-              topic: deadLetterTopic(topic, group),
-              messages: [
-                toKafka(message, message.attempt, {
-                  [header.deadReason]: reason,
-                  [header.deadAt]: String(Date.now()),
-                }),
-              ],
-            },
-          ]);
-          finish('done');
-        },
+        retry: (delayMs) =>
+          forward(retryTopic(topic, group), message.attempt + 1, {
+            [header.due]: String(Date.now() + delayMs),
+          }),
+        deadLetter: (reason) =>
+          forward(deadLetterTopic(topic, group), message.attempt, {
+            [header.deadReason]: reason,
+            [header.deadAt]: String(Date.now()),
+          }),
       };
       const subscriber = reader.subscribers[reader.next++ % Math.max(1, reader.subscribers.length)];
       if (subscriber === undefined) finish('released');
@@ -519,6 +542,14 @@ export class KafkaTransport implements Transport {
     if (present.length > 0) await admin.deleteTopics({ topics: present });
     await admin.deleteGroups(groups.map((group) => groupId(topic, group))).catch(() => undefined);
     for (const name of topics) this.#created.delete(name);
+    if (topics.some((name) => this.#producedTo.has(name))) {
+      // kafkajs keeps asking for the metadata of every topic it produced to, and a deleted topic fails
+      // those requests (UNKNOWN_TOPIC_OR_PARTITION) and so every later send: start a fresh producer.
+      const producer = this.#producer;
+      this.#producer = undefined;
+      this.#producedTo.clear();
+      await producer?.then((old) => old.disconnect()).catch(() => undefined);
+    }
   }
 
   /** Disconnects consumers (offsets of settled records are committed as they settle), producer and admin. */
@@ -552,14 +583,14 @@ function toKafka(
   const headers: IHeaders = {};
   for (const [name, value] of Object.entries(message.headers))
     if (!ownHeaders.has(name)) headers[name] = value;
-  Object.assign(headers, extra, {
-    [header.id]: message.id,
-    [header.attempt]: String(attempt),
-    [header.timestamp]: String(message.timestamp),
-  });
+  // The record's own timestamp carries the publish time and attempt 1 is implied, so a first publish
+  // adds one header of ours (the id): fewer bytes for kafkajs to encode and checksum per record.
+  Object.assign(headers, extra);
+  headers[header.id] = message.id;
+  if (attempt !== 1) headers[header.attempt] = String(attempt);
   return {
     key: message.key ?? null,
-    value: Buffer.from(message.body),
+    value: Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength),
     headers,
     timestamp: String(message.timestamp),
   };

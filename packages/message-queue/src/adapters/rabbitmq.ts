@@ -274,19 +274,22 @@ export class RabbitMqTransport implements Transport {
     attempt: number,
     extraHeaders: Record<string, string> = {},
   ): Promise<void> {
+    // The id travels as the AMQP messageId and attempt 1 is implied, so a first publish carries one header
+    // of ours (the timestamp) besides the key: less to encode per message and to store on the broker.
     const headers: Record<string, string | number> = {
       ...message.headers,
       ...extraHeaders,
-      [header.id]: message.id,
-      [header.attempt]: attempt,
       [header.timestamp]: message.timestamp,
     };
+    if (attempt !== 1) headers[header.attempt] = attempt;
     if (message.key !== undefined) headers[header.key] = message.key;
     const properties: Options.Publish = { persistent: true, messageId: message.id, headers };
     if (message.priority !== undefined) properties.priority = message.priority;
+    const { body } = message;
+    const content = Buffer.from(body.buffer, body.byteOffset, body.byteLength); // a view, not a copy
     return new Promise<void>((resolve, reject) => {
       try {
-        channel.publish(exchange, routingKey, Buffer.from(message.body), properties, (error) =>
+        channel.publish(exchange, routingKey, content, properties, (error) =>
           error === null || error === undefined ? resolve() : reject(connectionLost(error)),
         );
       } catch (error) {
@@ -333,9 +336,10 @@ export class RabbitMqTransport implements Transport {
     subscription.unsettled.set(channel, 0);
     channel.on('close', () => subscription.unsettled.delete(channel));
     const settled = () => {
-      const left = (subscription.unsettled.get(channel) ?? 1) - 1;
-      subscription.unsettled.set(channel, left);
-      if (left === 0 && subscription.stopped) {
+      const count = subscription.unsettled.get(channel);
+      if (count === undefined) return; // the channel closed: the broker took its deliveries back
+      subscription.unsettled.set(channel, count - 1);
+      if (count - 1 === 0 && subscription.stopped) {
         subscription.unsettled.delete(channel);
         void channel.close().catch(() => undefined);
       }
@@ -352,41 +356,56 @@ export class RabbitMqTransport implements Transport {
   #delivery(channel: Channel, raw: ConsumeMessage, request: SubscribeRequest, settled: () => void): Delivery {
     const message = decode(raw, request.topic);
     const queue = queueName(request.topic, request.group);
-    const ackOn = () => {
-      channel.ack(raw); // throws on a closed channel: the broker has requeued the message already
-      settled();
+    let done = false;
+    // Each path frees the delivery's slot exactly once. When the retry or dead-letter copy cannot be
+    // published, the delivery is handed back (requeued, attempt unchanged) instead of staying unacked on
+    // the channel and holding a prefetch slot; on a closed channel the broker has requeued it already.
+    const settleOnce = async (work: () => Promise<void> | void): Promise<void> => {
+      if (done) return;
+      done = true;
+      try {
+        await work();
+      } catch (error) {
+        try {
+          channel.nack(raw, false, true);
+        } catch {
+          // Channel closed: the broker requeued every unacked delivery of it.
+        }
+        throw error;
+      } finally {
+        settled();
+      }
     };
     return {
       message,
-      ack: async () => ackOn(),
-      release: async () => {
-        channel.nack(raw, false, true);
-        settled();
-      },
-      retry: async (delayMs) => {
-        const { publish } = await this.#channel();
-        const bucket = Math.max(10, delayBucketMs(delayMs));
-        const name = `${queue}.retry.${bucket}`;
-        await this.#delayQueue(publish, name, bucket, '', queue);
-        await this.#send(publish, '', name, message, message.attempt + 1, userHeaders(message.headers));
-        ackOn();
-      },
-      deadLetter: async (reason) => {
-        const { publish } = await this.#channel();
-        await this.#send(
-          publish,
-          '',
-          deadLetterQueueName(request.topic, request.group),
-          message,
-          message.attempt,
-          {
-            ...userHeaders(message.headers),
-            [header.deadReason]: reason,
-            [header.deadAt]: String(Date.now()),
-          },
-        );
-        ackOn();
-      },
+      ack: () => settleOnce(() => channel.ack(raw)),
+      release: () => settleOnce(() => channel.nack(raw, false, true)),
+      retry: (delayMs) =>
+        settleOnce(async () => {
+          const { publish } = await this.#channel();
+          const bucket = Math.max(10, delayBucketMs(delayMs));
+          const name = `${queue}.retry.${bucket}`;
+          await this.#delayQueue(publish, name, bucket, '', queue);
+          await this.#send(publish, '', name, message, message.attempt + 1, userHeaders(message.headers));
+          channel.ack(raw);
+        }),
+      deadLetter: (reason) =>
+        settleOnce(async () => {
+          const { publish } = await this.#channel();
+          await this.#send(
+            publish,
+            '',
+            deadLetterQueueName(request.topic, request.group),
+            message,
+            message.attempt,
+            {
+              ...userHeaders(message.headers),
+              [header.deadReason]: reason,
+              [header.deadAt]: String(Date.now()),
+            },
+          );
+          channel.ack(raw);
+        }),
     };
   }
 

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   ChangeMessageVisibilityCommand,
   CreateQueueCommand,
+  DeleteMessageBatchCommand,
   DeleteMessageCommand,
   DeleteQueueCommand,
   GetQueueAttributesCommand,
@@ -26,6 +27,7 @@ import type {
   TransportMessage,
   TransportSubscription,
 } from '../transport.ts';
+import { DeleteBatcher } from './delete-batcher.ts';
 import { raceSignal, settleWithin } from './race-signal.ts';
 
 export interface SqsTransportOptions {
@@ -273,23 +275,32 @@ export class SqsTransport implements Transport {
     // hide what it hands to it for the visibility timeout. What arrives after the stop is handed back.
     const signal = AbortSignal.any([stop.signal, this.#stopPolling.signal]);
     let unsettled = 0;
-    let wake: (() => void) | undefined;
+    const deletes = this.#deleteBatcher(url);
+    const pollers = Math.max(1, Math.min(4, Math.ceil(request.prefetch / 10)));
+    // Pollers with no room wait for a settle. Each keeps its own waiter and a settle wakes them all: a
+    // single shared waiter lost every wake-up but the last, leaving one of the pollers running.
+    const waiting = new Set<() => void>();
     const settled = () => {
       unsettled--;
-      wake?.();
+      for (const wake of [...waiting]) wake();
     };
-    const pollers = Math.max(1, Math.min(4, Math.ceil(request.prefetch / 10)));
+    const roomFreed = () =>
+      new Promise<void>((resolve) => {
+        const wake = () => {
+          waiting.delete(wake);
+          signal.removeEventListener('abort', wake);
+          resolve();
+        };
+        waiting.add(wake);
+        signal.addEventListener('abort', wake, { once: true });
+      });
     const backoff = resolveBackoff({ initialDelayMs: 100, maxDelayMs: 5_000 });
     const poll = async () => {
       let failures = 0;
       while (!signal.aborted) {
         const room = Math.min(10, request.prefetch - unsettled);
         if (room <= 0) {
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-            signal.addEventListener('abort', () => resolve(), { once: true });
-          });
-          wake = undefined;
+          await roomFreed();
           continue;
         }
         unsettled += room; // reserve before the await so parallel pollers do not overfetch
@@ -334,7 +345,7 @@ export class SqsTransport implements Transport {
             settled();
             continue;
           }
-          request.onDelivery(this.#delivery(url, raw, meta, request, settled));
+          request.onDelivery(this.#delivery(url, raw, meta, request, settled, deletes));
         }
       }
     };
@@ -363,6 +374,25 @@ export class SqsTransport implements Transport {
     );
   }
 
+  /** Acks of one queue made in the same event-loop turn go out as DeleteMessageBatch calls of up to 10. */
+  #deleteBatcher(url: string): DeleteBatcher {
+    return new DeleteBatcher(
+      (entries) =>
+        this.#call((abortSignal) =>
+          this.#client.send(new DeleteMessageBatchCommand({ QueueUrl: url, Entries: entries }), {
+            abortSignal,
+          }),
+        ),
+      (error, entry) =>
+        QueueError.isInstance(error)
+          ? error
+          : new QueueError('QUEUE_CONNECTION_LOST', `SQS did not delete the message: ${entry.message}`, {
+              cause: error,
+              retryable: true,
+            }),
+    );
+  }
+
   #delete(url: string, raw: SqsMessage): Promise<unknown> {
     return this.#call((abortSignal) =>
       this.#client.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: raw.ReceiptHandle! }), {
@@ -377,18 +407,24 @@ export class SqsTransport implements Transport {
     meta: Meta,
     request: SubscribeRequest,
     settled: () => void,
+    deletes: DeleteBatcher,
   ): Delivery {
     const message = toReceived(raw, meta, request.topic);
     let done = false;
+    // The slot is freed exactly once, whether the call succeeds or not. A failed call leaves the message
+    // invisible until its visibility timeout ends; SQS then delivers it again (nothing is lost).
     const once = async (work: () => Promise<unknown>) => {
       if (done) return;
-      await work();
       done = true;
-      settled();
+      try {
+        await work();
+      } finally {
+        settled();
+      }
     };
     return {
       message,
-      ack: () => once(() => this.#delete(url, raw)),
+      ack: () => once(() => deletes.delete(raw.ReceiptHandle!)),
       release: () => once(() => this.#changeVisibility(url, raw, 0)),
       retry: (delayMs) => once(() => this.#changeVisibility(url, raw, Math.ceil(delayMs / 1000))),
       deadLetter: (reason) =>
@@ -402,7 +438,7 @@ export class SqsTransport implements Transport {
               attemptOffset: message.attempt - 1,
             }),
           ]);
-          await this.#delete(url, raw);
+          await deletes.delete(raw.ReceiptHandle!);
         }),
       extendLease: (extendMs) =>
         this.#changeVisibility(url, raw, Math.ceil(extendMs / 1000)).then(() => undefined),
