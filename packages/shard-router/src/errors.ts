@@ -71,6 +71,13 @@ export function invalidArgument(message: string): ShardRouterError {
   return new ShardRouterError('SHARD_INVALID_ARGUMENT', message);
 }
 
+/** A failed rebalance step (retryable: `rebalance({ resume: true })`); keeps a `SHARD_REBALANCE_FAILED` cause as it is. */
+export function rebalanceFailed(message: string, cause?: unknown): ShardRouterError {
+  if (ShardRouterError.isInstance(cause) && cause.code === 'SHARD_REBALANCE_FAILED') return cause;
+  const detail = cause instanceof Error ? `: ${cause.message}` : '';
+  return new ShardRouterError('SHARD_REBALANCE_FAILED', `${message}${detail}`, { cause, retryable: true });
+}
+
 /** Wraps a driver error from one shard; keeps a `ShardRouterError` as it is. */
 export function queryFailed(shardId: string, cause: unknown): ShardRouterError {
   if (ShardRouterError.isInstance(cause)) return cause;

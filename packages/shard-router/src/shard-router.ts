@@ -10,6 +10,7 @@ import {
   type ShardMigration,
 } from './migrations.ts';
 import { orderedScatter } from './ordered-scatter.ts';
+import { isFinished } from './rebalance/rebalance-control.ts';
 import { type RebalanceOptions, resolveRebalanceOptions } from './rebalance/rebalance-options.ts';
 import type { RebalanceHandle } from './rebalance/rebalance-types.ts';
 import { Rebalancer } from './rebalance/rebalancer.ts';
@@ -203,18 +204,15 @@ export class ShardRouter {
 
   /** The database of a shard (opened on first use). */
   database(shardId: string): ShardDatabase {
-    let database = this.#databases.get(shardId);
-    if (database === undefined) {
-      const shard = this.#map.shards.find((candidate) => candidate.id === shardId);
-      if (shard === undefined)
-        throw new ShardRouterError(
-          'SHARD_NOT_FOUND',
-          `shard "${shardId}" is not in map epoch ${this.#map.epoch}`,
-        );
-      database = this.#options.connect(shard);
-      this.#databases.set(shardId, database);
-    }
-    return database;
+    const database = this.#databases.get(shardId);
+    if (database !== undefined) return database;
+    const shard = this.#map.shards.find((candidate) => candidate.id === shardId);
+    if (shard === undefined)
+      throw new ShardRouterError(
+        'SHARD_NOT_FOUND',
+        `shard "${shardId}" is not in map epoch ${this.#map.epoch}`,
+      );
+    return this.#databaseOf(shard);
   }
 
   /** The database of `shard`, even when it is not (or no longer) in the map: for the rebalancer. */
@@ -563,10 +561,7 @@ export class ShardRouter {
     if (this.#map.strategy.kind !== 'bucket')
       throw new ShardRouterError('SHARD_INVALID_ARGUMENT', 'rebalance needs a bucket-strategy map');
     const resolved = resolveRebalanceOptions(options, this.#options.mapLeaseMs);
-    if (
-      this.#rebalance !== undefined &&
-      !['done', 'rolled-back', 'failed', 'aborted'].includes(this.#rebalance.progress().status)
-    )
+    if (this.#rebalance !== undefined && !isFinished(this.#rebalance.progress().status))
       throw new ShardRouterError('SHARD_REBALANCE_CONFLICT', 'this router is already running a rebalance');
     await this.refreshMap();
     const journal = await store.loadRebalance?.();

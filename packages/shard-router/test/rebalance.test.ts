@@ -6,6 +6,8 @@ import { createPgliteShardDatabase } from '../src/adapters/pglite.ts';
 import { createBucketShardMap } from '../src/bucket-planner.ts';
 import { fencedSqlState, queryFailed, ShardRouterError } from '../src/errors.ts';
 import { installBucketFunctions } from '../src/rebalance/bucket-sql.ts';
+import { captureTable, installCapture, installStateTable, setBucketState } from '../src/rebalance/capture.ts';
+import { describeTable } from '../src/rebalance/moving-table.ts';
 import { resolveRebalanceOptions } from '../src/rebalance/rebalance-options.ts';
 import type { RebalanceProgress } from '../src/rebalance/rebalance-types.ts';
 import type { ShardDatabase } from '../src/shard-database.ts';
@@ -68,6 +70,39 @@ describe('fenced writes', () => {
       'SHARD_QUERY_FAILED',
     );
   });
+});
+
+describe('change capture', () => {
+  it('records each write of a captured bucket once per primary key it touches, and refuses fenced ones', async () => {
+    const clone = (await sharedPglite().clone()) as PGlite;
+    clones.push(clone);
+    const shard = createPgliteShardDatabase({ db: clone });
+    const schema = '"capture_check"';
+    await shard.query(
+      'CREATE TABLE ledger (account bigint, entry integer, amount integer NOT NULL, PRIMARY KEY (account, entry))',
+    );
+    await installStateTable(shard, schema);
+    const table = await describeTable(shard, { name: 'ledger', keyColumn: 'account' }, schema, 4);
+    const buckets = [0, 1, 2, 3];
+    await setBucketState(shard, schema, 'default', buckets, 'capture');
+    await installCapture(shard, schema, 'default', table, buckets);
+    await shard.query('INSERT INTO ledger VALUES (1, 1, 10)');
+    // Key and primary key unchanged: one change, not one for OLD and one for NEW.
+    await shard.query('UPDATE ledger SET amount = 11 WHERE account = 1 AND entry = 1');
+    // Primary key or shard key changed: the old and the new row are both recorded.
+    await shard.query('UPDATE ledger SET entry = 2 WHERE account = 1 AND entry = 1');
+    await shard.query('UPDATE ledger SET account = 2 WHERE account = 1 AND entry = 2');
+    await shard.query('DELETE FROM ledger WHERE account = 2');
+    const { rows } = await shard.query<{ key: string }>(
+      `SELECT account || '/' || entry AS key FROM ${captureTable(schema, table)} ORDER BY change_id`,
+    );
+    expect(rows.map((row) => row.key)).toEqual(['1/1', '1/1', '1/1', '1/2', '1/2', '2/2', '2/2']);
+    await shard.query('INSERT INTO ledger VALUES (3, 1, 30)');
+    await setBucketState(shard, schema, 'default', buckets, 'fenced');
+    await expect(shard.query('UPDATE ledger SET amount = 31 WHERE account = 3')).rejects.toMatchObject({
+      code: fencedSqlState,
+    });
+  }, 60_000);
 });
 
 describe('rebalance options', () => {

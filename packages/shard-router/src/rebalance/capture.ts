@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { hash64 } from '../hash64.ts';
 import type { ShardClient } from '../shard-database.ts';
 import { installBucketFunctions } from './bucket-sql.ts';
@@ -77,6 +78,8 @@ export async function installCapture(
   );
   const pk = columnList(table.primaryKey);
   const buckets = `'{${[...inPlay].sort((a, b) => a - b).join(',')}}'::int[]`;
+  const keyColumns = [...new Set([table.keyColumn, ...table.primaryKey])];
+  const keysOf = (row: 'OLD' | 'NEW'): string => `ROW(${columnList(keyColumns, row)})`;
   const check = (row: 'OLD' | 'NEW'): string => `
     found_bucket := ${table.bucketOf(row)};
     IF found_bucket = ANY (${buckets}) THEN
@@ -92,12 +95,15 @@ export async function installCapture(
     END IF;`;
   await client.query(`CREATE OR REPLACE FUNCTION ${triggerFunction(schema, table)}() RETURNS trigger
 LANGUAGE plpgsql AS $fn$
-DECLARE found_bucket integer; found_state text;
+DECLARE found_bucket integer; found_state text; check_new boolean;
 BEGIN
   IF coalesce(current_setting('ballast_shard_router.rebalance_bypass', true), '') <> 'on' THEN
     IF TG_OP <> 'INSERT' THEN ${check('OLD')}
     END IF;
-    IF TG_OP <> 'DELETE' THEN
+    -- An UPDATE that keeps the key and primary key has the same bucket and change row: checked once.
+    check_new := TG_OP = 'INSERT';
+    IF TG_OP = 'UPDATE' THEN check_new := ${keysOf('NEW')} IS DISTINCT FROM ${keysOf('OLD')}; END IF;
+    IF check_new THEN
       found_state := NULL; ${check('NEW')}
     END IF;
   END IF;
@@ -138,7 +144,7 @@ async function withLockTimeout(client: ShardClient, statement: () => Promise<unk
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       if ((error as { code?: unknown }).code !== '55P03' || attempt >= 20) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 250));
+      await sleep(250);
     }
   }
 }
@@ -153,6 +159,20 @@ export async function dropCapture(client: ShardClient, schema: string, table: Mo
   }
   await client.query(`DROP FUNCTION IF EXISTS ${triggerFunction(schema, table)}()`);
   await client.query(`DROP TABLE IF EXISTS ${captureTable(schema, table)}`);
+}
+
+/** (Re)installs the capture triggers of a shard for the buckets with a state there, or drops them. */
+export async function syncCapture(
+  client: ShardClient,
+  schema: string,
+  mapName: string,
+  tables: readonly MovingTable[],
+): Promise<void> {
+  const states = await readBucketStates(client, schema, mapName);
+  for (const table of tables) {
+    if (states.size === 0) await dropCapture(client, schema, table);
+    else await installCapture(client, schema, mapName, table, [...states.keys()]);
+  }
 }
 
 export async function setBucketState(

@@ -25,6 +25,8 @@ function quote(name: string): string {
 /** Everything the rebalancer needs to know about one table on one shard, and the SQL it runs on it. */
 export interface MovingTable {
   readonly name: string;
+  /** The shard key column (what `bucketOf` hashes). */
+  readonly keyColumn: string;
   /** `"schema"."table"` or `"table"`. */
   readonly qualified: string;
   /** Object-name-safe tag (`orders`, `app__orders`) for the capture table, trigger and function. */
@@ -80,16 +82,18 @@ export async function describeTable(
   const integer =
     table.keyType === undefined ? /^(smallint|integer|bigint)$/.test(key.type) : table.keyType === 'integer';
   const cast = integer ? 'bigint' : 'text';
+  const tag = table.name.replace('.', '__').slice(0, 50);
   return {
     name: table.name,
+    keyColumn: table.keyColumn,
     qualified,
-    tag: table.name.replace('.', '__').slice(0, 50),
+    tag,
     columns: columns.filter((column) => column.generated === '').map((column) => column.name),
     primaryKey: keys.map((column) => column.name),
     primaryKeyTypes: keys.map((column) => column.type),
     bucketOf: (alias) =>
       `${schema}.bucket_of(${alias === '' ? '' : `${alias}.`}${quote(table.keyColumn)}::${cast}, ${bucketCount})`,
-    indexName: `rb_idx_${table.name.replace('.', '__').slice(0, 50)}`,
+    indexName: `rb_idx_${tag}`,
   };
 }
 
@@ -136,21 +140,26 @@ export function checksumSql(table: MovingTable): string {
     FROM ${table.qualified} r WHERE ${table.bucketOf('r')} = ANY ($1::int[])`;
 }
 
+/** The temporary index's name, schema-qualified like its table (`DROP INDEX` needs that). */
+function qualifiedIndex(table: MovingTable): string {
+  const tableSchema = table.name.includes('.') ? table.name.split('.')[0]! : undefined;
+  return tableSchema === undefined
+    ? quote(table.indexName)
+    : `${quote(tableSchema)}.${quote(table.indexName)}`;
+}
+
 /**
  * Builds the (bucket, primary key) index without blocking writes (`CREATE INDEX CONCURRENTLY`); an invalid
  * leftover of an interrupted build is dropped first.
  */
 export async function ensureBucketIndex(client: ShardClient, table: MovingTable): Promise<void> {
-  const tableSchema = table.name.includes('.') ? table.name.split('.')[0]! : undefined;
   const { rows } = await client.query<{ valid: boolean }>(
     `SELECT i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
       WHERE c.relname = $1 AND i.indrelid = $2::regclass`,
     [table.indexName, table.qualified],
   );
   if (rows[0]?.valid === true) return;
-  const index =
-    tableSchema === undefined ? quote(table.indexName) : `${quote(tableSchema)}.${quote(table.indexName)}`;
-  if (rows[0] !== undefined) await client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${index}`);
+  if (rows[0] !== undefined) await client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${qualifiedIndex(table)}`);
   await client.query(
     `CREATE INDEX CONCURRENTLY IF NOT EXISTS ${quote(table.indexName)} ON ${table.qualified} ((${table.bucketOf('')}), ${columnList(table.primaryKey)})`,
   );
@@ -162,8 +171,5 @@ export async function dropBucketIndex(client: ShardClient, table: MovingTable): 
     [table.indexName, table.qualified],
   );
   if (rows.length === 0) return;
-  const tableSchema = table.name.includes('.') ? table.name.split('.')[0]! : undefined;
-  const index =
-    tableSchema === undefined ? quote(table.indexName) : `${quote(tableSchema)}.${quote(table.indexName)}`;
-  await client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${index}`);
+  await client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${qualifiedIndex(table)}`);
 }

@@ -1,4 +1,5 @@
 import type { ShardInfo, ShardMap } from '../shard-map.ts';
+import type { ShardMapStore } from '../shard-map-store.ts';
 
 /** What a rebalance persists in the map store so another process can resume it or roll it back. */
 export interface RebalanceJournal {
@@ -11,4 +12,15 @@ export interface RebalanceJournal {
   readonly targetShards: readonly ShardInfo[];
   readonly targetBuckets: readonly string[];
   readonly updatedAt: string;
+}
+
+/** Writes the run's journal entry to `store` (`undefined`: clears it); a store without a journal is skipped. */
+export async function saveJournal(
+  store: ShardMapStore,
+  entry: Omit<RebalanceJournal, 'updatedAt'> | undefined,
+): Promise<void> {
+  if (store.saveRebalance === undefined) return;
+  await store.saveRebalance(
+    entry === undefined ? undefined : { ...entry, updatedAt: new Date().toISOString() },
+  );
 }

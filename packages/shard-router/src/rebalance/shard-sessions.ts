@@ -1,9 +1,5 @@
+import { type HeldSession, holdSession } from '../held-session.ts';
 import type { ShardClient, ShardDatabase } from '../shard-database.ts';
-
-interface Held {
-  readonly client: ShardClient;
-  release(discard: boolean): Promise<void>;
-}
 
 /**
  * One dedicated session per shard for the whole rebalance: it holds the session advisory locks of the
@@ -11,13 +7,13 @@ interface Held {
  * as PGlite never waits for itself).
  */
 export class ShardSessions {
-  readonly #held = new Map<string, Promise<Held>>();
+  readonly #held = new Map<string, Promise<HeldSession>>();
 
   /** The session of `shardId`, opened from `database` on first use. */
   get(shardId: string, database: () => ShardDatabase): Promise<ShardClient> {
     let held = this.#held.get(shardId);
     if (held === undefined) {
-      held = hold(database());
+      held = holdSession(database());
       this.#held.set(shardId, held);
       held.catch(() => this.#held.delete(shardId));
     }
@@ -36,32 +32,8 @@ export class ShardSessions {
           .query('SELECT pg_advisory_unlock_all()')
           .then(() => true)
           .catch(() => false);
-        await session.release(!clean);
+        await session.release(clean ? undefined : new Error('session discarded by the rebalancer'));
       }),
     );
   }
-}
-
-function hold(database: ShardDatabase): Promise<Held> {
-  return new Promise<Held>((resolve, reject) => {
-    let held = false;
-    let finish!: (discard: boolean) => void;
-    const finished = new Promise<boolean>((resolveFinish) => {
-      finish = resolveFinish;
-    });
-    const done = database.withConnection(async (client) => {
-      held = true;
-      resolve({
-        client,
-        release: async (discard) => {
-          finish(discard);
-          await done.catch(() => undefined);
-        },
-      });
-      if (await finished) throw new Error('session discarded by the rebalancer');
-    });
-    done.catch((error: unknown) => {
-      if (!held) reject(error);
-    });
-  });
 }
