@@ -1,6 +1,6 @@
 import { BlockCache } from './block-cache.ts';
 import type { Clock } from './clock.ts';
-import { sleep, withDeadline } from './deadline.ts';
+import { type DeadlineEntry, DeadlineQueue, sleep, withDeadline } from './deadline.ts';
 import type { DecisionReason, DecisionSource, LimitStatus, RateLimitDecision } from './decision.ts';
 import { invalidArgument, RateLimitError, storeUnavailable } from './errors.ts';
 import { type LimitRule, type ResolvedLimit, resolveLimits } from './limit-rule.ts';
@@ -12,11 +12,14 @@ import {
   resolveRateLimiterOptions,
 } from './rate-limiter-options.ts';
 import {
+  type CallbackRateLimitStore,
+  isCallbackStore,
   isSyncStore,
   type RateLimitStore,
   type StoreLimitResult,
   type StorePenalty,
   type StoreResult,
+  type StoreWaiter,
   type SyncRateLimitStore,
 } from './store.ts';
 
@@ -42,6 +45,59 @@ function cacheKey(key: string, plan: string | undefined): string {
 }
 const noLimits: readonly LimitStatus[] = [];
 
+/** How a limiter finishes its store calls (one object per limiter: no closure per check). */
+interface StoreCallHandler {
+  settle(call: StoreCall, result: StoreResult): void;
+  fail(call: StoreCall, error: unknown): void;
+}
+
+/**
+ * One check waiting for an asynchronous store: the store request, the waiter the store reports to,
+ * and its entry in the limiter's deadline queue, in one object.
+ */
+class StoreCall implements StoreWaiter, DeadlineEntry {
+  readonly key: string;
+  readonly limits: readonly ResolvedLimit[];
+  readonly cost: number;
+  readonly penalty: StorePenalty | undefined;
+  readonly plan: string | undefined;
+  readonly signal: AbortSignal | undefined;
+  readonly started: number;
+  readonly deadlineAt: number;
+  readonly handler: StoreCallHandler;
+  done = false;
+  resolve!: (decision: RateLimitDecision) => void;
+  reject!: (error: unknown) => void;
+  onAbort: (() => void) | undefined;
+  constructor(
+    handler: StoreCallHandler,
+    key: string,
+    limits: readonly ResolvedLimit[],
+    cost: number,
+    penalty: StorePenalty | undefined,
+    plan: string | undefined,
+    signal: AbortSignal | undefined,
+    started: number,
+    timeoutMs: number,
+  ) {
+    this.handler = handler;
+    this.key = key;
+    this.limits = limits;
+    this.cost = cost;
+    this.penalty = penalty;
+    this.plan = plan;
+    this.signal = signal;
+    this.started = started;
+    this.deadlineAt = started + timeoutMs;
+  }
+  settle(result: StoreResult): void {
+    this.handler.settle(this, result);
+  }
+  fail(error: unknown): void {
+    this.handler.fail(this, error);
+  }
+}
+
 /**
  * Applies one or more limits to a key, atomically, on a store; degrades on store failure as
  * configured (failure policy or insurance limiter); blocks abusers; shadow mode and runtime limits.
@@ -49,6 +105,10 @@ const noLimits: readonly LimitStatus[] = [];
 export class RateLimiter {
   readonly #store: RateLimitStore;
   readonly #syncStore: SyncRateLimitStore | undefined;
+  readonly #callbackStore: CallbackRateLimitStore | undefined;
+  /** Deadlines of in-flight store calls (they share `storeTimeoutMs`): one timer, not one per check. */
+  readonly #deadlines: DeadlineQueue<StoreCall>;
+  readonly #handler: StoreCallHandler;
   /** The store when it is a `MemoryStore` (single-limit checks skip the result wrapper). */
   readonly #memoryStore: MemoryStore | undefined;
   readonly #ownsStore: boolean;
@@ -77,6 +137,7 @@ export class RateLimiter {
     this.#ownsStore = resolved.store === undefined;
     this.#store = resolved.store ?? new MemoryStore({ clock: resolved.clock });
     this.#syncStore = isSyncStore(this.#store) ? this.#store : undefined;
+    this.#callbackStore = isCallbackStore(this.#store) ? this.#store : undefined;
     this.#memoryStore = this.#store instanceof MemoryStore ? this.#store : undefined;
     this.#limits = resolved.limits;
     this.#plans = new Map(resolved.plans);
@@ -98,6 +159,20 @@ export class RateLimiter {
     this.#shadow = resolved.shadow;
     this.#clock = resolved.clock;
     this.#metrics = new RateLimiterMetrics(resolved.name, this.#store.name, resolved.shadow);
+    this.#handler = {
+      settle: (call, result) => this.#settleCall(call, result),
+      fail: (call, error) => this.#failCall(call, error),
+    };
+    this.#deadlines = new DeadlineQueue<StoreCall>(this.#storeTimeoutMs, (call) =>
+      this.#failCall(
+        call,
+        new RateLimitError(
+          'RATE_LIMITER_STORE_TIMEOUT',
+          `${this.#store.name} store call took longer than ${this.#storeTimeoutMs} ms`,
+          { retryable: true },
+        ),
+      ),
+    );
   }
 
   /** The default limits (as resolved, with defaults applied). */
@@ -192,7 +267,12 @@ export class RateLimiter {
         );
       }
     }
-    return this.#checkStore(key, cost, limits, signal, options?.plan);
+    try {
+      return this.#checkStore(key, cost, limits, signal, options?.plan);
+    } catch (error) {
+      // A throwing clock, say: reject as the async path did.
+      return Promise.reject(error);
+    }
   }
 
   /**
@@ -225,7 +305,7 @@ export class RateLimiter {
     return decision;
   }
 
-  async #checkStore(
+  #checkStore(
     key: string,
     cost: number,
     limits: readonly ResolvedLimit[],
@@ -234,34 +314,98 @@ export class RateLimiter {
   ): Promise<RateLimitDecision> {
     if (this.#storeDownUntil !== 0) {
       const now = this.#clock.now();
-      if (now < this.#storeDownUntil) return this.#fallback(key, cost, limits);
+      if (now < this.#storeDownUntil) return Promise.resolve(this.#fallback(key, cost, limits));
       // One trial call; everyone else keeps the fallback until it answers.
       this.#storeDownUntil = now + this.#storeRetryAfterMs;
     }
     this.#inFlight++;
-    const started = performance.now();
-    try {
-      const result = await withDeadline(
-        this.#store.consume({ key, limits, cost, penalty: this.#penalty }),
-        this.#storeTimeoutMs,
-        this.#store.name,
-        signal,
+    const call = new StoreCall(
+      this.#handler,
+      key,
+      limits,
+      cost,
+      this.#penalty,
+      plan,
+      signal,
+      performance.now(),
+      this.#storeTimeoutMs,
+    );
+    const decision = new Promise<RateLimitDecision>((resolve, reject) => {
+      call.resolve = resolve;
+      call.reject = reject;
+    });
+    this.#deadlines.add(call);
+    if (signal !== undefined) {
+      call.onAbort = () =>
+        this.#failCall(
+          call,
+          new RateLimitError('RATE_LIMITER_ABORTED', 'the check was aborted', { cause: signal.reason }),
+        );
+      signal.addEventListener('abort', call.onAbort, { once: true });
+    }
+    const store = this.#callbackStore;
+    if (store !== undefined) {
+      try {
+        store.consumeInto(call);
+      } catch (error) {
+        this.#failCall(call, error);
+      }
+    } else {
+      let pending: Promise<StoreResult>;
+      try {
+        pending = this.#store.consume(call);
+      } catch (error) {
+        pending = Promise.reject(error);
+      }
+      pending.then(
+        (result) => this.#settleCall(call, result),
+        (error: unknown) => this.#failCall(call, error),
       );
-      const latencyMs = performance.now() - started;
+    }
+    return decision;
+  }
+
+  /** Marks `call` settled (false when it already was: a late store answer after its deadline or abort). */
+  #finish(call: StoreCall): boolean {
+    if (call.done) return false;
+    call.done = true;
+    this.#deadlines.drop();
+    if (call.onAbort !== undefined) call.signal?.removeEventListener('abort', call.onAbort);
+    this.#inFlight--;
+    if (this.#inFlight === 0) this.#drained?.();
+    return true;
+  }
+
+  #settleCall(call: StoreCall, result: StoreResult): void {
+    if (call.done) return;
+    let decision: RateLimitDecision;
+    try {
+      const latencyMs = performance.now() - call.started;
       this.#metrics.storeDuration(latencyMs / 1000);
       this.#storeDownUntil = 0;
-      const decision = this.#fromResult(key, cost, limits, result, 'store');
-      this.#remember(decision, limits, latencyMs, plan);
-      return decision;
-    } catch (caught) {
-      if (RateLimitError.isInstance(caught) && caught.code === 'RATE_LIMITER_ABORTED') throw caught;
+      decision = this.#fromResult(call.key, call.cost, call.limits, result, 'store');
+      this.#remember(decision, call.limits, latencyMs, call.plan);
+    } catch (error) {
+      this.#failCall(call, error);
+      return;
+    }
+    this.#finish(call);
+    call.resolve(decision);
+  }
+
+  #failCall(call: StoreCall, caught: unknown): void {
+    if (!this.#finish(call)) return;
+    if (RateLimitError.isInstance(caught) && caught.code === 'RATE_LIMITER_ABORTED') {
+      call.reject(caught);
+      return;
+    }
+    try {
       const error = storeUnavailable(this.#store.name, caught);
       this.#metrics.storeError(error.code);
       this.#storeDownUntil = Math.max(1, this.#clock.now() + this.#storeRetryAfterMs);
-      return this.#fallback(key, cost, limits);
-    } finally {
-      this.#inFlight--;
-      if (this.#inFlight === 0) this.#drained?.();
+      call.resolve(this.#fallback(call.key, call.cost, call.limits));
+    } catch (error) {
+      call.reject(error);
     }
   }
 

@@ -72,3 +72,21 @@ export interface SyncRateLimitStore extends RateLimitStore {
 export function isSyncStore(store: RateLimitStore): store is SyncRateLimitStore {
   return typeof (store as Partial<SyncRateLimitStore>).consumeSync === 'function';
 }
+
+/** A check handed to a `CallbackRateLimitStore`: the request itself, told its outcome by a method call. */
+export interface StoreWaiter extends StoreRequest {
+  settle(result: StoreResult): void;
+  fail(error: unknown): void;
+}
+
+/**
+ * A store that can report to a waiter instead of returning a promise (the Redis store): the limiter
+ * then allocates no promise or closure per check for the store call. Internal to this package.
+ */
+export interface CallbackRateLimitStore extends RateLimitStore {
+  consumeInto(waiter: StoreWaiter): void;
+}
+
+export function isCallbackStore(store: RateLimitStore): store is CallbackRateLimitStore {
+  return typeof (store as Partial<CallbackRateLimitStore>).consumeInto === 'function';
+}

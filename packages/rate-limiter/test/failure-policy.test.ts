@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryStore, RateLimiter } from '../src/index.ts';
+import { MemoryStore, RateLimiter, type RateLimitStore, type StoreResult } from '../src/index.ts';
 import { FaultyStore, ManualClock } from '../src/testing/index.ts';
 
 const limits = { name: 'minute', algorithm: 'fixed-window', limit: 5, windowMs: 60_000 } as const;
@@ -119,5 +119,48 @@ describe('failure policy', () => {
     await limiter.close();
     expect((await pending).source).toBe('store');
     await store.close();
+  });
+
+  it('times out concurrent store calls on one shared timer, and ignores late answers', async () => {
+    const answers: Array<(result: StoreResult) => void> = [];
+    const store: RateLimitStore = {
+      name: 'hanging',
+      consume: () => new Promise<StoreResult>((resolve) => answers.push(resolve)),
+      reset: () => Promise.resolve(),
+      close: () => Promise.resolve(),
+    };
+    const limiter = new RateLimiter({ limits, store, failurePolicy: 'closed', storeTimeoutMs: 40 });
+    const timers = () => process.getActiveResourcesInfo().filter((name) => name === 'Timeout').length;
+    const baseline = timers();
+    const started = performance.now();
+    const pending = Array.from({ length: 16 }, (_, index) => limiter.check(`k${index}`));
+    expect(timers()).toBe(baseline + 1);
+    const decisions = await Promise.all(pending);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(39);
+    expect(performance.now() - started).toBeLessThan(40 + 60);
+    expect(decisions.map((decision) => decision.reason)).toEqual(Array(16).fill('store-unavailable'));
+    // Nothing pending: the limiter's timer no longer holds the process (others' timers may come and go).
+    expect(timers()).toBeLessThanOrEqual(baseline);
+    // The store answers late: the decisions stand and nothing is counted as in flight.
+    for (const answer of answers) answer({ allowed: true, blockedForMs: 0, results: [] });
+    await limiter.close({ timeoutMs: 1000 });
+  });
+
+  it('rejects a check whose signal aborts during the store call', async () => {
+    const store: RateLimitStore = {
+      name: 'hanging',
+      consume: () => new Promise<StoreResult>(() => {}),
+      reset: () => Promise.resolve(),
+      close: () => Promise.resolve(),
+    };
+    const limiter = new RateLimiter({ limits, store, failurePolicy: 'open', storeTimeoutMs: 1000 });
+    const controller = new AbortController();
+    const pending = limiter.check('k', { signal: controller.signal });
+    controller.abort();
+    await expect(pending).rejects.toMatchObject({ code: 'RATE_LIMITER_ABORTED' });
+    expect(limiter.storeDegraded).toBe(false);
+    const started = performance.now();
+    await limiter.close({ timeoutMs: 1000 });
+    expect(performance.now() - started).toBeLessThan(100);
   });
 });

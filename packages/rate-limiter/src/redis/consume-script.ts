@@ -264,23 +264,27 @@ local limit = tonumber(ARGV[3])
 local window = tonumber(ARGV[4])
 local ws = now - (now % window)
 local r = ws + window - now
+-- Command arguments as strings, formatted once: Redis formats a Lua number argument on every call
+-- (a third of this script's CPU). '%d' prints the same digits as Redis does for these integers.
+local field = string.format('%d', ws)
+local costArg = ARGV[2]
 local out = {}
 for i = 1, #KEYS do
   local key = KEYS[i]
-  local c = redis.call('HINCRBY', key, ws, cost)
+  local c = redis.call('HINCRBY', key, field, costArg)
   if c == cost then
     local old = redis.call('HMGET', key, 'w', 'c')
     if old[1] then
-      if tonumber(old[1]) == ws then c = redis.call('HINCRBY', key, ws, tonumber(old[2])) end
+      if tonumber(old[1]) == ws then c = redis.call('HINCRBY', key, field, tonumber(old[2])) end
       redis.call('HDEL', key, 'w', 'c')
     end
-    redis.call('HDEL', key, ws - window)
-    redis.call('PEXPIRE', key, r)
+    redis.call('HDEL', key, string.format('%d', ws - window))
+    redis.call('PEXPIRE', key, string.format('%d', r))
   end
   if c <= limit then
     out[i] = limit - c
   else
-    redis.call('HINCRBY', key, ws, -cost)
+    redis.call('HINCRBY', key, field, string.format('%d', -cost))
     out[i] = -1 - (limit - c + cost)
   end
 end

@@ -4,7 +4,14 @@ import type { Clock } from '../clock.ts';
 import type { LimitStatus } from '../decision.ts';
 import { invalidOption, RateLimitError, storeUnavailable } from '../errors.ts';
 import { algorithmCode, type ResolvedLimit } from '../limit-rule.ts';
-import type { RateLimitStore, StoreLimitResult, StoreRequest, StoreResult } from '../store.ts';
+import type {
+  CallbackRateLimitStore,
+  StoreLimitResult,
+  StorePenalty,
+  StoreRequest,
+  StoreResult,
+  StoreWaiter,
+} from '../store.ts';
 import { consumeScript, fixedWindowScript } from './consume-script.ts';
 
 export interface RedisStoreOptions {
@@ -23,10 +30,22 @@ export interface RedisStoreOptions {
   readonly maxBatch?: number | undefined;
 }
 
-interface Pending {
-  readonly request: StoreRequest;
-  resolve(result: StoreResult): void;
-  reject(error: unknown): void;
+/** `consume` through `consumeInto`: the request and its promise's settle functions in one object. */
+class PromiseWaiter implements StoreWaiter {
+  readonly key: string;
+  readonly limits: readonly ResolvedLimit[];
+  readonly cost: number;
+  readonly penalty: StorePenalty | undefined;
+  readonly settle: (result: StoreResult) => void;
+  readonly fail: (error: unknown) => void;
+  constructor(request: StoreRequest, settle: (result: StoreResult) => void, fail: (error: unknown) => void) {
+    this.key = request.key;
+    this.limits = request.limits;
+    this.cost = request.cost;
+    this.penalty = request.penalty;
+    this.settle = settle;
+    this.fail = fail;
+  }
 }
 
 interface Script {
@@ -82,7 +101,7 @@ class FastResult implements StoreLimitResult, LimitStatus {
  * checks issued in the same tick share one script call. All keys of one check share the hash tag
  * `{key}`, so multi-limit checks work on Redis Cluster (with `batch: false`).
  */
-export class RedisStore implements RateLimitStore {
+export class RedisStore implements CallbackRateLimitStore {
   readonly name = 'redis';
   readonly #client: Redis | Cluster;
   readonly #prefix: string;
@@ -90,7 +109,7 @@ export class RedisStore implements RateLimitStore {
   readonly #noncePrefix = randomBytes(6).toString('base64url');
   #nonce = 0;
   #closed = false;
-  readonly #queue: Pending[] = [];
+  readonly #queue: StoreWaiter[] = [];
   readonly #batch: boolean;
   readonly #maxBatch: number;
 
@@ -137,13 +156,24 @@ export class RedisStore implements RateLimitStore {
   }
 
   consume(request: StoreRequest): Promise<StoreResult> {
-    if (this.#closed)
-      return Promise.reject(new RateLimitError('RATE_LIMITER_CLOSED', 'the redis store is closed'));
     return new Promise<StoreResult>((resolve, reject) => {
-      if (this.#queue.length === 0) queueMicrotask(this.#flush);
-      this.#queue.push({ request, resolve, reject });
-      if (this.#queue.length >= this.#maxBatch) this.#flush();
+      this.consumeInto(new PromiseWaiter(request, resolve, reject));
     });
+  }
+
+  /**
+   * `consume` without a promise: `waiter` (the request) is told its result or error. Used by the
+   * limiter; checks of one tick still share one script call.
+   */
+  consumeInto(waiter: StoreWaiter): void {
+    if (this.#closed) {
+      waiter.fail(new RateLimitError('RATE_LIMITER_CLOSED', 'the redis store is closed'));
+      return;
+    }
+    const queue = this.#queue;
+    if (queue.length === 0) queueMicrotask(this.#flush);
+    queue.push(waiter);
+    if (queue.length >= this.#maxBatch) this.#flush();
   }
 
   /** Sends the checks queued in this tick: one script call for all of them (or one per check on a Cluster). */
@@ -151,17 +181,17 @@ export class RedisStore implements RateLimitStore {
     const queued = this.#queue.splice(0);
     if (queued.length === 0) return;
     if (!this.#batch) {
-      for (const item of queued) void (isFast(item.request) ? this.#sendFast([item]) : this.#send([item]));
+      for (const item of queued) void (isFast(item) ? this.#sendFast([item]) : this.#send([item]));
       return;
     }
     // Fast-path checks go out in groups of one cost, limit and window (usually a single group).
-    let groups: Map<string, Pending[]> | undefined;
-    let first: Pending[] | undefined;
+    let groups: Map<string, StoreWaiter[]> | undefined;
+    let first: StoreWaiter[] | undefined;
     let firstShape: StoreRequest | undefined;
-    let general: Pending[] | undefined;
+    let general: StoreWaiter[] | undefined;
     for (let index = 0; index < queued.length; index++) {
       const item = queued[index]!;
-      const request = item.request;
+      const request = item;
       if (!isFast(request)) {
         if (general === undefined) general = [item];
         else general.push(item);
@@ -184,8 +214,8 @@ export class RedisStore implements RateLimitStore {
   };
 
   /** One script call for fast-path checks of one shape (see `isFast`, `sameShape`): one key per check. */
-  async #sendFast(items: readonly Pending[]): Promise<void> {
-    const { cost, limits } = items[0]!.request;
+  async #sendFast(items: readonly StoreWaiter[]): Promise<void> {
+    const { cost, limits } = items[0]!;
     const limit = limits[0]!;
     const count = items.length;
     const args: Array<string | number> = new Array(count + 6);
@@ -193,7 +223,7 @@ export class RedisStore implements RateLimitStore {
     args[1] = count;
     for (let index = 0; index < count; index++) {
       // Rules of one shape may differ by name: each check uses its own rule's key.
-      const request = items[index]!.request;
+      const request = items[index]!;
       args[index + 2] = `${this.#prefix}{${request.key}}:${request.limits[0]!.id}`;
     }
     args[count + 2] = this.#clock === undefined ? -1 : Math.floor(this.#clock.now());
@@ -211,21 +241,21 @@ export class RedisStore implements RateLimitStore {
       }
     } catch (error) {
       const failure = storeUnavailable('redis', error);
-      for (let index = 0; index < count; index++) items[index]!.reject(failure);
+      for (let index = 0; index < count; index++) items[index]!.fail(failure);
       return;
     }
     if (!Array.isArray(reply) || reply.length !== count + 1) {
       const failure = unexpectedReply();
-      for (let index = 0; index < count; index++) items[index]!.reject(failure);
+      for (let index = 0; index < count; index++) items[index]!.fail(failure);
       return;
     }
     const values = reply as number[];
     const resetMs = values[count]!;
     for (let index = 0; index < count; index++) {
       const item = items[index]!;
-      const rule = item.request.limits[0]!;
+      const rule = item.limits[0]!;
       const value = values[index]!;
-      item.resolve(
+      item.settle(
         value >= 0
           ? { allowed: true, blockedForMs: 0, results: [new FastResult(rule, value, resetMs, 0)] }
           : {
@@ -238,13 +268,13 @@ export class RedisStore implements RateLimitStore {
     }
   }
 
-  async #send(items: readonly Pending[]): Promise<void> {
+  async #send(items: readonly StoreWaiter[]): Promise<void> {
     const keys: string[] = [];
     const args: Array<string | number> = [
       this.#clock === undefined ? -1 : Math.floor(this.#clock.now()),
       items.length,
     ];
-    for (const { request } of items) {
+    for (const request of items) {
       const { key, limits, cost, penalty } = request;
       keys.push(...this.keysOf(key, limits));
       this.#nonce = (this.#nonce + 1) % 2 ** 40;
@@ -274,7 +304,7 @@ export class RedisStore implements RateLimitStore {
     { source, sha }: Script,
     keys: readonly string[],
     args: ReadonlyArray<string | number>,
-    items: readonly Pending[],
+    items: readonly StoreWaiter[],
     parse: (replies: readonly unknown[], index: number, request: StoreRequest) => StoreResult,
   ): Promise<void> {
     let reply: unknown;
@@ -287,16 +317,19 @@ export class RedisStore implements RateLimitStore {
       }
     } catch (error) {
       const failure = storeUnavailable('redis', error);
-      for (const item of items) item.reject(failure);
+      for (const item of items) item.fail(failure);
       return;
     }
     const replies = Array.isArray(reply) ? (reply as unknown[]) : [];
     items.forEach((item, index) => {
+      let result: StoreResult;
       try {
-        item.resolve(parse(replies, index, item.request));
+        result = parse(replies, index, item);
       } catch (error) {
-        item.reject(error);
+        item.fail(error);
+        return;
       }
+      item.settle(result);
     });
   }
 
