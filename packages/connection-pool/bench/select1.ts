@@ -26,20 +26,32 @@ async function abba(
   return samples;
 }
 
-/** `pg-select1-c64` and `pg-select1-c1`: SELECT 1 throughput, ours against pg-pool, same server, same `max`. */
+/** Statements in flight per connection for the `-pipelined` row (our option; pg-pool has none). */
+const pipelineDepth = 4;
+
+/**
+ * `pg-select1-c64` and `pg-select1-c1`: SELECT 1 throughput, ours (defaults) against pg-pool, same server, same
+ * `max`. `pg-select1-c64-pipelined` (report): ours with `pipelineDepth: 4`, same `max`, in the same rounds.
+ */
 export async function select1Rows(url: string): Promise<ResultRow[]> {
   const ours = new PgPool({ connection: url, max, name: 'bench' });
+  const pipelined = new PgPool({ connection: url, max, name: 'bench-pipelined', pipelineDepth });
   const anchor = new PgPoolAnchor({ Client: pg.Client, connectionString: url, max });
   const contenders: Record<string, () => Promise<unknown>> = {
     ours: () => ours.query('SELECT 1'),
     'pg-pool': () => anchor.query('SELECT 1'),
   };
-  // Warm both pools to max and the JIT.
-  for (const call of Object.values(contenders)) await callsPerSecond(call, 64, 2000);
-  const c64 = await abba(contenders, 64, 1000, 32);
+  const c64Contenders: Record<string, () => Promise<unknown>> = {
+    ...contenders,
+    pipelined: () => pipelined.query('SELECT 1'),
+  };
+  // Warm the pools to max and the JIT.
+  for (const call of Object.values(c64Contenders)) await callsPerSecond(call, 64, 2000);
+  const c64 = await abba(c64Contenders, 64, 1000, 32);
   for (const call of Object.values(contenders)) await callsPerSecond(call, 1, 1000);
   const c1 = await abba(contenders, 1, 500, 32);
   await ours.close();
+  await pipelined.close();
   await anchor.end();
   return [
     compare(
@@ -50,6 +62,15 @@ export async function select1Rows(url: string): Promise<ResultRow[]> {
       median(c64['pg-pool']!),
       'higher-is-better',
       1.05,
+    ),
+    compare(
+      'pg-select1-c64-pipelined',
+      'qps',
+      median(c64.pipelined!),
+      'pg-pool',
+      median(c64['pg-pool']!),
+      'higher-is-better',
+      'report',
     ),
     compare(
       'pg-select1-c1',

@@ -1,45 +1,12 @@
+import { ConnectionCreator } from './connection-creator.ts';
 import type { ConnectionFactory } from './connection-factory.ts';
 import { abortedError, closedError, PoolError } from './errors.ts';
-import { Fifo } from './fifo.ts';
-import {
-  type AcquireOptions,
-  type AcquirePriority,
-  type CloseOptions,
-  type Lease,
-  PooledLease,
-} from './lease.ts';
+import { type AcquireOptions, type CloseOptions, type Lease, PooledLease } from './lease.ts';
+import { type Entry, idleAction, newEntry } from './pool-entry.ts';
 import { type DestroyReason, PoolEventEmitter, type PoolEvents } from './pool-events.ts';
 import { emptyCounters, type MutableCounters, PoolMetrics, type PoolStats } from './pool-metrics.ts';
 import { type PoolOptions, type ResolvedPoolOptions, resolvePoolOptions } from './pool-options.ts';
-
-type EntryState = 'idle' | 'busy' | 'checking';
-
-interface Entry<R> {
-  readonly resource: R;
-  readonly createdAt: number;
-  readonly expiresAt: number;
-  state: EntryState;
-  broken: boolean;
-  lastReleasedAt: number;
-  lastCheckedAt: number;
-  acquiredAt: number;
-  acquireStack: Error | undefined;
-  leakReported: boolean;
-}
-
-interface Waiter<R> {
-  readonly enqueuedAt: number;
-  readonly resolve: (lease: Lease<R>) => void;
-  readonly reject: (error: unknown) => void;
-  readonly lane: number;
-  readonly signal: AbortSignal | undefined;
-  readonly stack: Error | undefined;
-  settled: boolean;
-  readonly deadline: number;
-  onAbort: (() => void) | undefined;
-}
-
-const lanes: Readonly<Record<AcquirePriority, number>> = { high: 0, normal: 1, low: 2 };
+import { lanes, type Waiter, WaiterQueue } from './waiter-queue.ts';
 
 /**
  * A pool of connections to one endpoint: bounded acquire with priority lanes and fair FIFO order, AbortSignal,
@@ -55,19 +22,12 @@ export class ResourcePool<R> implements AsyncDisposable {
   readonly #all = new Set<Entry<R>>();
   /** Idle connections; the most recently released is on top (handed out first), so surplus ones age out. */
   readonly #idle: Entry<R>[] = [];
-  readonly #lanes = [new Fifo<Waiter<R>>(), new Fifo<Waiter<R>>(), new Fifo<Waiter<R>>()];
+  readonly #waiters = new WaiterQueue<R>((waiter) => this.#timeOut(waiter));
   readonly #destroying = new Set<Promise<void>>();
   readonly #closeController = new AbortController();
-  #pending = 0;
-  /** Waiters out of their lane while a connection is validated for them (still subject to their deadline). */
-  readonly #validating = new Set<Waiter<R>>();
-  #sweeper: ReturnType<typeof setTimeout> | undefined;
-  #sweepAt = Infinity;
   #busy = 0;
   #checking = 0;
-  #creating = 0;
-  #createFailures = 0;
-  #lastCreateError: unknown;
+  readonly #creator: ConnectionCreator<R, Entry<R>>;
   #housekeeping: ReturnType<typeof setInterval> | undefined;
   #closing: Promise<void> | undefined;
   #drained: (() => void) | undefined;
@@ -80,6 +40,17 @@ export class ResourcePool<R> implements AsyncDisposable {
   ) {
     this.options = resolvePoolOptions(options);
     this.#factory = factory;
+    this.#creator = new ConnectionCreator(factory, this.options, this.#closeController.signal, {
+      opened: (resource, durationMs, broken) => this.#opened(resource, durationMs, broken),
+      broken: (entry, error) => this.#onBroken(entry, error),
+      failed: (error, attempt, retryInMs) => {
+        this.#counters.createErrors++;
+        this.#metrics.createError();
+        this.#events.emit('connection.create.fail', { pool: this.options.name, error, attempt, retryInMs });
+      },
+      ended: () => this.#checkDrained(),
+      next: () => this.#dispatch(),
+    });
     this.#metrics = new PoolMetrics(
       this.options.name,
       () => this.stats(),
@@ -97,7 +68,7 @@ export class ResourcePool<R> implements AsyncDisposable {
 
   /** Consecutive failed connection attempts (0 once one succeeds). */
   get createFailures(): number {
-    return this.#createFailures;
+    return this.#creator.failures;
   }
 
   on<E extends keyof PoolEvents>(event: E, listener: (...payload: PoolEvents[E]) => void): this {
@@ -120,10 +91,20 @@ export class ResourcePool<R> implements AsyncDisposable {
       total: this.#all.size,
       used: this.#busy,
       idle: this.#idle.length,
-      pending: this.#pending,
-      creating: this.#creating,
+      pending: this.#waiters.pending,
+      creating: this.#creator.creating,
       ...this.#counters,
     };
+  }
+
+  /** Callers waiting for a connection (no allocation, unlike `stats()`). @internal */
+  get pending(): number {
+    return this.#waiters.pending;
+  }
+
+  /** No idle connection and no room to open one: a new caller would have to wait. @internal */
+  get saturated(): boolean {
+    return this.#idle.length === 0 && this.#all.size + this.#creator.creating >= this.options.max;
   }
 
   /** Borrows a connection: an idle one at once, else waits (fairly, by priority) up to the acquire timeout. */
@@ -140,6 +121,7 @@ export class ResourcePool<R> implements AsyncDisposable {
     options: AcquireOptions,
     onLease: (lease: Lease<R>) => void,
     onError: (error: unknown) => void,
+    tag?: unknown,
   ): void {
     if (this.#closing !== undefined) {
       onError(closedError(this.options.name));
@@ -154,7 +136,7 @@ export class ResourcePool<R> implements AsyncDisposable {
     // Captured here, in the caller's frames; V8 formats it only if a leak is reported.
     const stack =
       this.options.leakDetectionThresholdMs > 0 ? new Error('connection acquired here') : undefined;
-    if (this.#pending === 0) {
+    if (this.#waiters.pending === 0) {
       const entry = this.#idle.pop();
       if (entry !== undefined) {
         if (now - entry.lastReleasedAt < this.options.validationIdleThresholdMs) {
@@ -175,26 +157,37 @@ export class ResourcePool<R> implements AsyncDisposable {
       settled: false,
       deadline: now + (options.timeoutMs ?? this.options.acquireTimeoutMs),
       onAbort: undefined,
+      tag,
     };
-    this.#armSweeper(waiter.deadline);
     if (signal !== undefined) {
       waiter.onAbort = () => this.#settle(waiter, abortedError(signal.reason, this.options.name));
       signal.addEventListener('abort', waiter.onAbort, { once: true });
     }
-    this.#lanes[waiter.lane]!.push(waiter);
-    this.#pending++;
+    this.#waiters.push(waiter);
     this.#dispatch();
+  }
+
+  /**
+   * Takes the waiter next in line out of the queue when it carries a tag that `accept` takes, without a
+   * connection: the wrapper serves it itself (a PostgreSQL pool pipelines it onto a busy connection) by calling
+   * the returned callback. A waiter next in line without a tag (a lease) stops the taking, so order is kept.
+   * @internal
+   */
+  takeWaiter(accept: (tag: unknown) => boolean): ((lease: Lease<R>) => void) | undefined {
+    const waiter = this.#waiters.takeIf((next) => next.tag !== undefined && accept(next.tag));
+    if (waiter === undefined) return undefined;
+    this.#waiters.settle(waiter);
+    this.#metrics.waited(performance.now() - waiter.enqueuedAt);
+    return waiter.resolve;
   }
 
   /** Rejects every waiting caller with `error` (e.g. the endpoint went down, so they can go elsewhere). */
   failWaiters(error: PoolError): number {
     let failed = 0;
-    for (const lane of this.#lanes) {
-      for (const waiter of lane.drain()) {
-        if (waiter.settled) continue;
-        this.#settle(waiter, error);
-        failed++;
-      }
+    for (const waiter of this.#waiters.drain()) {
+      if (waiter.settled) continue;
+      this.#settle(waiter, error);
+      failed++;
     }
     return failed;
   }
@@ -223,54 +216,16 @@ export class ResourcePool<R> implements AsyncDisposable {
     this.#release(entry, destroyReason);
 
   #settle(waiter: Waiter<R>, error: unknown): void {
-    if (waiter.settled) return;
-    waiter.settled = true;
-    this.#pending--;
-    this.#validating.delete(waiter);
-    if (this.#pending === 0) this.#disarmSweeper();
-    if (waiter.onAbort !== undefined) waiter.signal?.removeEventListener('abort', waiter.onAbort);
-    waiter.reject(error);
-  }
-
-  /**
-   * One timer for every waiter (not one each): it fires at the earliest deadline, times out the waiters past
-   * theirs, and re-arms for the next. Waiters served in time cost no timer work.
-   */
-  #armSweeper(deadline: number): void {
-    if (deadline >= this.#sweepAt) return;
-    clearTimeout(this.#sweeper);
-    this.#sweepAt = deadline;
-    this.#sweeper = setTimeout(() => this.#sweep(), Math.max(0, deadline - performance.now()));
-  }
-
-  #disarmSweeper(): void {
-    clearTimeout(this.#sweeper);
-    this.#sweeper = undefined;
-    this.#sweepAt = Infinity;
-  }
-
-  #sweep(): void {
-    this.#sweeper = undefined;
-    this.#sweepAt = Infinity;
-    const now = performance.now();
-    let next = Infinity;
-    const visit = (waiter: Waiter<R>): void => {
-      if (waiter.settled) return;
-      if (waiter.deadline <= now + 1) this.#timeOut(waiter);
-      else if (waiter.deadline < next) next = waiter.deadline;
-    };
-    for (const lane of this.#lanes) lane.forEach(visit);
-    for (const waiter of [...this.#validating]) visit(waiter);
-    if (next !== Infinity && this.#pending > 0) this.#armSweeper(next);
+    if (this.#waiters.settle(waiter)) waiter.reject(error);
   }
 
   #timeOut(waiter: Waiter<R>): void {
     if (waiter.settled) return;
     const waitedMs = performance.now() - waiter.enqueuedAt;
-    const cause = this.#createFailures > 0 ? this.#lastCreateError : undefined;
+    const cause = this.#creator.failures > 0 ? this.#creator.lastError : undefined;
     const error = new PoolError(
       'POOL_ACQUIRE_TIMEOUT',
-      `no connection from pool "${this.options.name}" within ${Math.round(waitedMs)} ms (${this.#busy} used of max ${this.options.max}, ${this.#pending} waiting${cause === undefined ? '' : ', the last connection attempt failed'})`,
+      `no connection from pool "${this.options.name}" within ${Math.round(waitedMs)} ms (${this.#busy} used of max ${this.options.max}, ${this.#waiters.pending} waiting${cause === undefined ? '' : ', the last connection attempt failed'})`,
       { cause, retryable: true, endpoint: this.options.name },
     );
     this.#counters.timeouts++;
@@ -279,20 +234,10 @@ export class ResourcePool<R> implements AsyncDisposable {
     this.#events.emit('acquire.timeout', { pool: this.options.name, waitedMs, error });
   }
 
-  #nextWaiter(): Waiter<R> | undefined {
-    for (const lane of this.#lanes) {
-      while (lane.length > 0) {
-        const waiter = lane.shift()!;
-        if (!waiter.settled) return waiter;
-      }
-    }
-    return undefined;
-  }
-
   /** Hands idle connections to waiters (validating those idle past the threshold), then grows if needed. */
   #dispatch(): void {
-    while (this.#pending > 0 && this.#idle.length > 0) {
-      const waiter = this.#nextWaiter();
+    while (this.#waiters.pending > 0 && this.#idle.length > 0) {
+      const waiter = this.#waiters.next();
       if (waiter === undefined) break;
       const entry = this.#idle.pop()!;
       this.#serve(entry, waiter);
@@ -309,7 +254,7 @@ export class ResourcePool<R> implements AsyncDisposable {
     entry.state = 'checking';
     this.#checking++;
     // The waiter stays counted as pending (it is still waiting) but out of its lane while we validate.
-    this.#validating.add(waiter);
+    this.#waiters.hold(waiter);
     this.#factory.validate(entry.resource, AbortSignal.timeout(this.options.validationTimeoutMs)).then(
       () => {
         this.#checking--;
@@ -322,8 +267,7 @@ export class ResourcePool<R> implements AsyncDisposable {
         this.#checking--;
         this.#destroy(entry, 'validation');
         if (this.#closing !== undefined) this.#settle(waiter, closedError(this.options.name));
-        this.#validating.delete(waiter);
-        if (!waiter.settled) this.#lanes[waiter.lane]!.unshift(waiter);
+        this.#waiters.requeue(waiter);
         this.#checkDrained();
         this.#dispatch();
       },
@@ -331,11 +275,7 @@ export class ResourcePool<R> implements AsyncDisposable {
   }
 
   #deliver(entry: Entry<R>, waiter: Waiter<R>, now: number): void {
-    waiter.settled = true;
-    this.#pending--;
-    this.#validating.delete(waiter);
-    if (this.#pending === 0) this.#disarmSweeper();
-    if (waiter.onAbort !== undefined) waiter.signal?.removeEventListener('abort', waiter.onAbort);
+    this.#waiters.settle(waiter);
     this.#metrics.waited(now - waiter.enqueuedAt);
     waiter.resolve(this.#lend(entry, now, waiter.stack));
   }
@@ -367,94 +307,25 @@ export class ResourcePool<R> implements AsyncDisposable {
       this.#checkDrained();
       return;
     }
-    const waiter = this.#pending > 0 ? this.#nextWaiter() : undefined;
+    const waiter = this.#waiters.pending > 0 ? this.#waiters.next() : undefined;
     if (waiter !== undefined) this.#serve(entry, waiter);
     else this.#idle.push(entry);
   }
 
   #grow(): void {
     if (this.#closing !== undefined) return;
-    const { min, max } = this.options;
-    let total = this.#all.size + this.#creating;
-    while (total < max && (this.#pending > this.#creating || total < min)) {
-      // While the endpoint is failing, one attempt at a time (each after its backoff): no connection storm.
-      if (this.#createFailures > 0 && this.#creating > 0) break;
-      this.#creating++;
-      total++;
-      void this.#create();
-    }
+    this.#creator.grow(this.#all.size, this.#waiters.pending);
   }
 
-  #backoffMs(): number {
-    if (this.#createFailures === 0) return 0;
-    const { createBackoffInitialMs: initial, createBackoffMaxMs: cap } = this.options;
-    const exponential = Math.min(cap, initial * 2 ** Math.min(this.#createFailures - 1, 30));
-    return exponential / 2 + (Math.random() * exponential) / 2;
-  }
-
-  async #create(): Promise<void> {
-    const closeSignal = this.#closeController.signal;
-    let entry: Entry<R> | undefined;
-    let brokenEarly = false;
-    try {
-      const delayMs = this.#backoffMs();
-      if (delayMs > 0) await sleep(delayMs, closeSignal);
-      if (closeSignal.aborted) {
-        this.#creating--;
-        return;
-      }
-      const started = performance.now();
-      const resource = await this.#factory.create({
-        signal: AbortSignal.any([closeSignal, AbortSignal.timeout(this.options.connectTimeoutMs)]),
-        reportBroken: (error) => {
-          if (entry === undefined) brokenEarly = true;
-          else this.#onBroken(entry, error);
-        },
-      });
-      const now = performance.now();
-      const { maxLifetimeMs, maxLifetimeJitterRatio } = this.options;
-      entry = {
-        resource,
-        createdAt: now,
-        expiresAt:
-          maxLifetimeMs === 0 ? Infinity : now + maxLifetimeMs * (1 - Math.random() * maxLifetimeJitterRatio),
-        state: 'idle',
-        broken: brokenEarly,
-        lastReleasedAt: now,
-        lastCheckedAt: now,
-        acquiredAt: 0,
-        acquireStack: undefined,
-        leakReported: false,
-      };
-      this.#createFailures = 0;
-      this.#lastCreateError = undefined;
-      this.#counters.created++;
-      this.#metrics.created(now - started);
-      this.#all.add(entry);
-      this.#creating--;
-      this.#events.emit('connection.create', { pool: this.options.name, durationMs: now - started });
-      if (entry.broken) this.#destroy(entry, 'broken');
-      else this.#returnIdle(entry);
-    } catch (error) {
-      this.#creating--;
-      if (closeSignal.aborted) return;
-      this.#createFailures++;
-      this.#lastCreateError = error;
-      this.#counters.createErrors++;
-      this.#metrics.createError();
-      this.#events.emit('connection.create.fail', {
-        pool: this.options.name,
-        error,
-        attempt: this.#createFailures,
-        retryInMs: Math.min(
-          this.options.createBackoffMaxMs,
-          this.options.createBackoffInitialMs * 2 ** (this.#createFailures - 1),
-        ),
-      });
-    } finally {
-      this.#checkDrained();
-    }
-    this.#dispatch();
+  #opened(resource: R, durationMs: number, broken: boolean): Entry<R> {
+    const entry = newEntry(resource, performance.now(), this.options, broken);
+    this.#counters.created++;
+    this.#metrics.created(durationMs);
+    this.#all.add(entry);
+    this.#events.emit('connection.create', { pool: this.options.name, durationMs });
+    if (entry.broken) this.#destroy(entry, 'broken');
+    else this.#returnIdle(entry);
+    return entry;
   }
 
   #onBroken(entry: Entry<R>, error: unknown): void {
@@ -485,7 +356,7 @@ export class ResourcePool<R> implements AsyncDisposable {
   #housekeep(): void {
     if (this.#closing !== undefined) return;
     const now = performance.now();
-    const { min, idleTimeoutMs, keepaliveIntervalMs, leakDetectionThresholdMs } = this.options;
+    const { min, leakDetectionThresholdMs } = this.options;
     if (leakDetectionThresholdMs > 0) {
       for (const entry of this.#all) {
         if (entry.state !== 'busy' || entry.leakReported) continue;
@@ -500,16 +371,9 @@ export class ResourcePool<R> implements AsyncDisposable {
     }
     // Oldest released first: the bottom of the idle stack.
     for (const entry of [...this.#idle]) {
-      if (now >= entry.expiresAt) {
-        this.#destroy(entry, 'lifetime');
-      } else if (idleTimeoutMs > 0 && now - entry.lastReleasedAt >= idleTimeoutMs && this.#all.size > min) {
-        this.#destroy(entry, 'idle');
-      } else if (
-        keepaliveIntervalMs > 0 &&
-        now - Math.max(entry.lastCheckedAt, entry.lastReleasedAt) >= keepaliveIntervalMs
-      ) {
-        this.#keepalive(entry);
-      }
+      const action = idleAction(entry, now, this.options, this.#all.size > min);
+      if (action === 'keepalive') this.#keepalive(entry);
+      else if (action !== undefined) this.#destroy(entry, action);
     }
     this.#grow();
   }
@@ -526,7 +390,7 @@ export class ResourcePool<R> implements AsyncDisposable {
         if (this.#closing !== undefined) {
           this.#destroy(entry, 'close');
           this.#checkDrained();
-        } else if (this.#pending > 0) {
+        } else if (this.#waiters.pending > 0) {
           this.#returnIdle(entry);
         } else {
           this.#idle.unshift(entry); // keeps its place as a cold connection: keepalive is not use
@@ -542,7 +406,12 @@ export class ResourcePool<R> implements AsyncDisposable {
   }
 
   #checkDrained(): void {
-    if (this.#drained !== undefined && this.#busy === 0 && this.#checking === 0 && this.#creating === 0) {
+    if (
+      this.#drained !== undefined &&
+      this.#busy === 0 &&
+      this.#checking === 0 &&
+      this.#creator.creating === 0
+    ) {
       this.#drained();
     }
   }
@@ -576,16 +445,4 @@ export class ResourcePool<R> implements AsyncDisposable {
       durationMs: performance.now() - started,
     });
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

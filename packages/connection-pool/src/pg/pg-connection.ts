@@ -110,6 +110,36 @@ export class PgConnection {
     );
   }
 
+  /**
+   * Whether a statement with this timeout can be written at once, behind others in flight (pipelining): no
+   * `SET` needed, no transaction open, not broken.
+   * @internal
+   */
+  canPipeline(timeoutMs: number): boolean {
+    return !this.#broken && timeoutMs === this.#timeoutMs && this.#timeoutBeforeTransaction === undefined;
+  }
+
+  /**
+   * Writes one unnamed statement at once (the caller checked `canPipeline`). `depth` statements may be ahead
+   * of it, so the client-side read deadline allows for that many statement timeouts.
+   * @internal
+   */
+  sendPipelined(
+    text: string,
+    values: readonly unknown[] | undefined,
+    timeoutMs: number,
+    depth: number,
+    done: (error: Error | undefined, result?: PgQueryResult) => void,
+  ): void {
+    const callback: PgQueryCallback = (error, result) => {
+      if (error) done(this.#fail(error, timeoutMs));
+      else done(undefined, result);
+    };
+    if (timeoutMs > 0)
+      this.client.query({ text, values, query_timeout: timeoutMs * depth + clientGraceMs }, callback);
+    else this.client.query(text, values, callback);
+  }
+
   async #prepareAndRun<Row>(
     text: string,
     values: readonly unknown[] | undefined,

@@ -16,6 +16,7 @@ import {
 } from './pg-client.ts';
 import { PgConnection, type PgQueryOptions, type TransactionIsolation } from './pg-connection.ts';
 import { isConnectionError, toPoolError } from './pg-errors.ts';
+import { QueryPipeline } from './query-pipeline.ts';
 
 /** Settings for a PostgreSQL pool; every `PoolOptions` field applies too. */
 export interface PgPoolOptions extends PoolOptions {
@@ -29,6 +30,14 @@ export interface PgPoolOptions extends PoolOptions {
   readonly preparedStatementCacheSize?: number | undefined;
   /** Consecutive failures (connects, lost connections, health checks) that mark the endpoint down. @default 3 */
   readonly circuitFailureThreshold?: number | undefined;
+  /**
+   * Statements `query()` may have in flight on one connection (pipelining); 1 turns pipelining off. Above 1,
+   * connections are opened in pg's pipeline mode, and when every connection is busy and the pool is at `max`,
+   * a `query()` is written onto the least-loaded connection already running `query()` statements instead of
+   * waiting. Only `query()` calls without `signal` and without a `statementTimeoutMs` that differs from the
+   * connection's are pipelined; they are sent unnamed (no prepared-statement cache). @default 1
+   */
+  readonly pipelineDepth?: number | undefined;
 }
 
 export interface PgCallOptions extends WithConnectionOptions, PgQueryOptions {}
@@ -72,6 +81,7 @@ export class PgPool implements ConnectionPool<PgConnection> {
   readonly #circuit: EndpointCircuit;
   readonly #name: string;
   readonly #statementTimeoutMs: number;
+  readonly #pipeline: QueryPipeline | undefined;
   readonly #stateListeners = new Set<(state: 'closed' | 'open', error: unknown) => void>();
 
   constructor(options: PgPoolOptions, defaultClient?: PgClientConstructor) {
@@ -89,17 +99,19 @@ export class PgPool implements ConnectionPool<PgConnection> {
     if (!Number.isInteger(threshold) || threshold < 1) {
       throw invalidOption('circuitFailureThreshold', 'an integer ≥ 1', threshold);
     }
+    const pipelineDepth = options.pipelineDepth ?? 1;
+    if (!Number.isInteger(pipelineDepth) || pipelineDepth < 1) {
+      throw invalidOption('pipelineDepth', 'an integer ≥ 1', pipelineDepth);
+    }
     const statementTimeoutMs = options.statementTimeoutMs ?? 0;
     this.#statementTimeoutMs = statementTimeoutMs;
     const connection = options.connection;
     const name = options.name ?? 'default';
-    const config: PgConnectionConfig =
-      typeof connection === 'string'
-        ? {
-            connectionString: connection,
-            ...(statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs } : {}),
-          }
-        : { ...connection, ...(statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs } : {}) };
+    const config: PgConnectionConfig = {
+      ...(typeof connection === 'string' ? { connectionString: connection } : connection),
+      ...(statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs } : {}),
+      ...(pipelineDepth > 1 ? { pipeline: true } : {}),
+    };
     const factory: ConnectionFactory<PgConnection> = {
       create: async ({ signal, reportBroken }) => {
         const client = new Client(config);
@@ -132,6 +144,10 @@ export class PgPool implements ConnectionPool<PgConnection> {
       this.#pool.emit('endpoint.state', { pool: this.#name, state, error });
       for (const listener of this.#stateListeners) listener(state, error);
     });
+    this.#pipeline =
+      pipelineDepth > 1
+        ? new QueryPipeline(this.#pool, this.#circuit, pipelineDepth, statementTimeoutMs)
+        : undefined;
     this.#pool.on('connection.create', () => this.#circuit.success());
     this.#pool.on('connection.create.fail', ({ error }) => this.#circuit.failure(error));
   }
@@ -214,6 +230,9 @@ export class PgPool implements ConnectionPool<PgConnection> {
     values?: readonly unknown[],
     options: PgCallOptions = noOptions,
   ): Promise<PgQueryResult<Row>> {
+    if (this.#pipeline !== undefined && options.signal === undefined) {
+      return this.#pipeline.query<Row>(text, values, options);
+    }
     // Callback-chained inside one promise: the connection goes back to the pool (and on to the next waiter)
     // before the caller's continuation runs, as with pg-pool.
     return new Promise((resolve, reject) => {

@@ -51,6 +51,8 @@ export class FakePgServer {
   handler: FakeQueryHandler;
   /** Connection attempts, including refused ones. */
   connectAttempts = 0;
+  /** The most statements one session had in flight at once (above 1 only for clients in pipeline mode). */
+  peakInFlight = 0;
   /** Statements received, in order (the last 1000). */
   readonly log: string[] = [];
   readonly #sessions = new Set<FakeClient>();
@@ -131,14 +133,19 @@ class FakeClient implements PgClientLike {
   #id = 0;
   #state: 'new' | 'open' | 'ended' = 'new';
   #inTransaction = false;
+  /** `pipeline: true` in the config: statements are answered one after another, in the order written. */
+  readonly #pipeline: boolean;
+  #tail: Promise<unknown> = Promise.resolve();
+  #inFlight = 0;
   /** Mirrors pg's internals that the pool touches (socket cut, parse cache). */
   readonly connection = {
     stream: { destroy: () => this.terminate(new Error('Connection terminated')) },
     parsedStatements: {} as Record<string, unknown>,
   };
 
-  constructor(server: FakePgServer, _config: PgConnectionConfig) {
+  constructor(server: FakePgServer, config: PgConnectionConfig) {
     this.#server = server;
+    this.#pipeline = typeof config === 'object' && config.pipeline === true;
   }
 
   async connect(): Promise<void> {
@@ -178,11 +185,17 @@ class FakeClient implements PgClientLike {
   async #query(config: PgQueryConfig): Promise<PgQueryResult> {
     if (this.#state !== 'open')
       throw new Error('Client has encountered a connection error and is not queryable');
+    let entry: Pending | undefined;
     const pending = new Promise<never>((_resolve, reject) => {
-      this.#pending.add({ reject });
+      entry = { reject };
+      this.#pending.add(entry);
     });
     pending.catch(() => undefined);
+    const previous = this.#pipeline ? this.#tail : undefined;
+    this.#inFlight++;
+    if (this.#inFlight > this.#server.peakInFlight) this.#server.peakInFlight = this.#inFlight;
     const work = (async () => {
+      if (previous !== undefined) await previous.catch(() => undefined);
       await delay(this.#server.queryDelayMs);
       if (this.#state !== 'open') throw new Error('Connection terminated unexpectedly');
       const result = this.#server.answer(config.text, config.values ?? [], {
@@ -194,10 +207,12 @@ class FakeClient implements PgClientLike {
       if (config.name !== undefined) this.connection.parsedStatements[config.name] = config.text;
       return result;
     })();
+    if (this.#pipeline) this.#tail = work;
     try {
       return await Promise.race([work, pending]);
     } finally {
-      this.#pending.clear();
+      this.#inFlight--;
+      this.#pending.delete(entry!);
     }
   }
 
