@@ -8,7 +8,13 @@ export {
 export type { DecisionReason, DecisionSource, LimitStatus, RateLimitDecision } from './decision.ts';
 export { RateLimitError, type RateLimitErrorCode, type RateLimitErrorOptions } from './errors.ts';
 export { type IpKeyOptions, ipKey } from './ip-key.ts';
-export { type Algorithm, type LimitRule, maxSlidingLogLimit, type ResolvedLimit } from './limit-rule.ts';
+export {
+  type Algorithm,
+  type LimitRule,
+  maxSlidingLogLimit,
+  type ResolvedLimit,
+  type SlidingWindowCount,
+} from './limit-rule.ts';
 export { MemoryStore, type MemoryStoreOptions } from './memory-store.ts';
 export { type CheckOptions, type CloseOptions, RateLimiter } from './rate-limiter.ts';
 export type {

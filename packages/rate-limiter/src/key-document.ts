@@ -1,6 +1,7 @@
 import { evaluate } from './algorithms/evaluate.ts';
 import type { LimitOutcome } from './algorithms/outcome.ts';
 import { commitSlidingLog, type SlidingLogState } from './algorithms/sliding-log.ts';
+import { recordsRejected } from './limit-rule.ts';
 import { emptyPenaltyRecord, type PenaltyRecord, recordViolation } from './penalty.ts';
 import type { StoreRequest, StoreResult } from './store.ts';
 
@@ -60,12 +61,25 @@ export function decideOnDocument(
     });
     return { result: { allowed, blockedForMs: 0, results: outcomes }, next };
   }
+  // Rejected: only the limits that count every request (`count: 'all'`) record the cost; a limit that
+  // would have admitted it and recorded nothing reports what it still has.
+  let recorded = false;
+  limits.forEach((limit, index) => {
+    if (!recordsRejected(limit)) return;
+    const outcome = outcomes[index]!;
+    const expiresAt = now + outcome.ttlMs;
+    next.limits[limit.id] = { state: outcome.next, expiresAt };
+    next.expiresAt = Math.max(next.expiresAt, expiresAt);
+    recorded = true;
+  });
   const results = outcomes.map((outcome, index) =>
-    outcome.allowed
+    outcome.allowed && !recordsRejected(limits[index]!)
       ? { ...outcome, remaining: Math.min(limits[index]!.limit, outcome.remaining + cost) }
       : outcome,
   );
-  if (penalty === undefined) return { result: { allowed, blockedForMs: 0, results }, next: undefined };
+  if (penalty === undefined) {
+    return { result: { allowed, blockedForMs: 0, results }, next: recorded ? next : undefined };
+  }
   const record = next.penalty ?? emptyPenaltyRecord();
   next.penalty = record;
   const blockedForMs = recordViolation(record, penalty, now);

@@ -32,7 +32,17 @@ export interface LimitRule {
   readonly windowMs: number;
   /** `leaky-bucket` only: the longest a request may wait for its turn. @default windowMs */
   readonly maxWaitMs?: number | undefined;
+  /**
+   * `sliding-window` only: what the window counts. `'admitted'`: the admitted points (a rejected
+   * request leaves no trace). `'all'`: every request's cost, admitted or not (the rate of incoming
+   * requests, as Cloudflare describes it): a client that keeps sending stays limited until its
+   * incoming rate falls under the limit. @default 'admitted'
+   */
+  readonly count?: SlidingWindowCount | undefined;
 }
+
+/** What a `sliding-window` limit counts: admitted points only, or every request. */
+export type SlidingWindowCount = 'admitted' | 'all';
 
 /** A validated rule with every default applied. */
 export interface ResolvedLimit {
@@ -41,6 +51,8 @@ export interface ResolvedLimit {
   readonly limit: number;
   readonly windowMs: number;
   readonly maxWaitMs: number;
+  /** `sliding-window`: what the window counts ('admitted' for every other algorithm). */
+  readonly count: SlidingWindowCount;
   /** Storage id: the name plus the algorithm, so changing the algorithm never reads foreign state. */
   readonly id: string;
 }
@@ -55,6 +67,19 @@ const algorithmTag: Readonly<Record<Algorithm, string>> = {
 
 export function algorithmCode(algorithm: Algorithm): string {
   return algorithmTag[algorithm];
+}
+
+/**
+ * The algorithm code the Redis script runs: the storage tag, except `S` for a sliding window that
+ * counts every request (same state layout as `s`).
+ */
+export function scriptCode(limit: ResolvedLimit): string {
+  return limit.count === 'all' ? 'S' : algorithmTag[limit.algorithm];
+}
+
+/** True when a rejected request is still recorded in this limit's state (`count: 'all'`). */
+export function recordsRejected(limit: ResolvedLimit): boolean {
+  return limit.count === 'all';
 }
 
 function isPositiveInteger(value: unknown): value is number {
@@ -79,6 +104,13 @@ export function resolveLimit(rule: LimitRule, path: string): ResolvedLimit {
   if (typeof maxWaitMs !== 'number' || !Number.isSafeInteger(maxWaitMs) || maxWaitMs < 0) {
     throw invalidOption(`${path}.maxWaitMs`, 'an integer >= 0', rule.maxWaitMs);
   }
+  const count = rule.count ?? 'admitted';
+  if (count !== 'admitted' && count !== 'all') {
+    throw invalidOption(`${path}.count`, "'admitted' or 'all'", rule.count);
+  }
+  if (count === 'all' && algorithm !== 'sliding-window') {
+    throw invalidOption(`${path}.count`, "'admitted' unless the algorithm is sliding-window", count);
+  }
   const name = rule.name ?? `${rule.limit}-per-${rule.windowMs}ms`;
   if (typeof name !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(name)) {
     throw invalidOption(`${path}.name`, '1 to 64 characters of [A-Za-z0-9_.-]', name);
@@ -89,6 +121,7 @@ export function resolveLimit(rule: LimitRule, path: string): ResolvedLimit {
     limit: rule.limit,
     windowMs: rule.windowMs,
     maxWaitMs,
+    count,
     id: `${name}:${algorithmTag[algorithm]}`,
   };
 }

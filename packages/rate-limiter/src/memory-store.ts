@@ -3,7 +3,7 @@ import type { LimitOutcome } from './algorithms/outcome.ts';
 import { commitSlidingLog, type SlidingLogState } from './algorithms/sliding-log.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { invalidOption, RateLimitError } from './errors.ts';
-import type { ResolvedLimit } from './limit-rule.ts';
+import { type ResolvedLimit, recordsRejected } from './limit-rule.ts';
 import { emptyPenaltyRecord, type PenaltyRecord, recordViolation } from './penalty.ts';
 import type { StorePenalty, StoreRequest, StoreResult, SyncRateLimitStore } from './store.ts';
 
@@ -91,33 +91,25 @@ export class MemoryStore implements SyncRateLimitStore {
       if (!outcome.allowed) allowed = false;
       outcomes.push(outcome);
     }
-    if (allowed) {
+    // Admitted: every limit takes the cost. Rejected: only the limits that count every request.
+    for (let index = 0; index < limits.length; index++) {
+      const limit = limits[index]!;
+      if (!allowed && !recordsRejected(limit)) continue;
+      const outcome = outcomes[index]!;
+      if (limit.algorithm === 'sliding-log') commitSlidingLog(outcome.next as SlidingLogState, cost, now);
       if (keyState === undefined) {
         keyState = { ids: [], entries: [], penalty: undefined, expiresAt: 0 };
         this.#keys.set(key, keyState);
       }
-      for (let index = 0; index < limits.length; index++) {
-        const limit = limits[index]!;
-        const outcome = outcomes[index]!;
-        if (limit.algorithm === 'sliding-log') commitSlidingLog(outcome.next as SlidingLogState, cost, now);
-        const expiresAt = now + outcome.ttlMs;
-        const entry = entryOf(keyState, limit.id);
-        if (entry === undefined) {
-          keyState.ids.push(limit.id);
-          keyState.entries.push({ state: outcome.next, expiresAt });
-        } else {
-          entry.state = outcome.next;
-          entry.expiresAt = expiresAt;
-        }
-        if (expiresAt > keyState.expiresAt) keyState.expiresAt = expiresAt;
-      }
+      this.#write(keyState, limit, outcome, now);
     }
     let blockedForMs = 0;
     if (!allowed && penalty !== undefined) blockedForMs = this.#recordViolation(key, penalty, now);
     if (allowed) return { allowed, blockedForMs, results: outcomes };
-    // Nothing was consumed: a limit that would have admitted the cost reports what it still has.
+    // Nothing was consumed: a limit that would have admitted the cost reports what it still has
+    // (unless it counts every request: then the cost was recorded).
     const results = outcomes.map((outcome, index) =>
-      outcome.allowed
+      outcome.allowed && !recordsRejected(limits[index]!)
         ? { ...outcome, remaining: Math.min(limits[index]!.limit, outcome.remaining + cost) }
         : outcome,
     );
@@ -173,27 +165,40 @@ export class MemoryStore implements SyncRateLimitStore {
       cost,
       now,
     );
-    if (!outcome.allowed) {
-      const blockedForMs = penalty === undefined ? 0 : this.#recordViolation(key, penalty, now);
-      return blockedForMs > 0 ? blockedForMs : outcome;
-    }
-    if (limit.algorithm === 'sliding-log') commitSlidingLog(outcome.next as SlidingLogState, cost, now);
-    const expiresAt = now + outcome.ttlMs;
-    if (entry !== undefined && keyState !== undefined) {
-      entry.state = outcome.next;
-      entry.expiresAt = expiresAt;
-      if (expiresAt > keyState.expiresAt) keyState.expiresAt = expiresAt;
-    } else {
+    if (outcome.allowed || recordsRejected(limit)) {
+      if (limit.algorithm === 'sliding-log') commitSlidingLog(outcome.next as SlidingLogState, cost, now);
       let state = keyState;
       if (state === undefined) {
         state = { ids: [], entries: [], penalty: undefined, expiresAt: 0 };
         this.#keys.set(key, state);
       }
-      state.ids.push(limit.id);
-      state.entries.push({ state: outcome.next, expiresAt });
-      if (expiresAt > state.expiresAt) state.expiresAt = expiresAt;
+      if (entry !== undefined) {
+        entry.state = outcome.next;
+        entry.expiresAt = now + outcome.ttlMs;
+        if (entry.expiresAt > state.expiresAt) state.expiresAt = entry.expiresAt;
+      } else {
+        this.#write(state, limit, outcome, now);
+      }
+    }
+    if (!outcome.allowed) {
+      const blockedForMs = penalty === undefined ? 0 : this.#recordViolation(key, penalty, now);
+      return blockedForMs > 0 ? blockedForMs : outcome;
     }
     return outcome;
+  }
+
+  /** Writes a limit's next state into the key's entries. */
+  #write(keyState: KeyState, limit: ResolvedLimit, outcome: LimitOutcome, now: number): void {
+    const expiresAt = now + outcome.ttlMs;
+    const entry = entryOf(keyState, limit.id);
+    if (entry === undefined) {
+      keyState.ids.push(limit.id);
+      keyState.entries.push({ state: outcome.next, expiresAt });
+    } else {
+      entry.state = outcome.next;
+      entry.expiresAt = expiresAt;
+    }
+    if (expiresAt > keyState.expiresAt) keyState.expiresAt = expiresAt;
   }
 
   #recordViolation(key: string, penalty: StorePenalty, now: number): number {

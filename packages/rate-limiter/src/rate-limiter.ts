@@ -409,7 +409,11 @@ export class RateLimiter {
     }
   }
 
-  /** Caches blocks, and rejections of one point (nothing can free capacity before their retry time). */
+  /**
+   * Caches blocks, and rejections of one point (nothing can free capacity before their retry time),
+   * except rejections by limits that count every request (`count: 'all'`): those must reach the store
+   * to be counted.
+   */
   #remember(
     decision: RateLimitDecision,
     limits: readonly ResolvedLimit[],
@@ -420,7 +424,7 @@ export class RateLimiter {
     if (cache === undefined || !decision.limited) return;
     if (
       decision.reason === 'blocked' ||
-      (decision.cost === 1 && limits.every((l) => l.algorithm !== 'leaky-bucket'))
+      (decision.cost === 1 && limits.every((l) => l.algorithm !== 'leaky-bucket' && l.count !== 'all'))
     ) {
       const ms = decision.retryAfterMs - latencyMs;
       if (ms >= 1) cache.set(cacheKey(decision.key, plan), this.#clock.now() + ms);

@@ -112,6 +112,24 @@ describe('failure policy', () => {
     await store.close();
   });
 
+  it('does not cache rejections of a limit that counts every request: they reach the store and count', async () => {
+    const { clock, store, limiter } = setup({
+      limits: { name: 'second', algorithm: 'sliding-window', limit: 2, windowMs: 1000, count: 'all' },
+    });
+    for (let index = 0; index < 3; index++) await limiter.check('k');
+    const calls = store.calls;
+    const rejected = await limiter.check('k');
+    expect(rejected).toMatchObject({ allowed: false, source: 'store' });
+    expect(store.calls).toBe(calls + 1);
+    // A check within the retry time goes to the store again (with `count: 'admitted'` the block
+    // cache would answer it), and is counted: 5 requests now weigh on the window.
+    clock.advance(rejected.retryAfterMs - 1);
+    expect(await limiter.check('k')).toMatchObject({ allowed: false, source: 'store' });
+    expect(store.calls).toBe(calls + 2);
+    await limiter.close();
+    await store.close();
+  });
+
   it('drains in-flight checks on close', async () => {
     const { store, limiter } = setup({ storeTimeoutMs: 1000 });
     store.latencyMs = 30;

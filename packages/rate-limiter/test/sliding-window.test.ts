@@ -49,4 +49,38 @@ describe('sliding window state', () => {
     expect(slidingWindow(state, limit, 1, start + 1000).allowed).toBe(true);
     expect(slidingWindow(state, limit, 11, start + 1000).retryAfterMs).toBe(2000);
   });
+
+  it("count 'all': a rejected request is recorded, and its retry time counts it", () => {
+    const all = resolveLimit({ algorithm: 'sliding-window', limit: 5, windowMs: 1000, count: 'all' }, 'a');
+    let state: SlidingWindowState | undefined;
+    for (let at = 0; at < 500; at += 100)
+      state = slidingWindow(state, all, 1, start + at).next as SlidingWindowState;
+    const rejected = slidingWindow(state, all, 1, start + 600);
+    expect(rejected.allowed).toBe(false);
+    expect(rejected.next).toMatchObject({ current: 6, firstAt: start, lastAt: start + 600 });
+    expect(rejected.remaining).toBe(0);
+    expect(rejected.resetMs).toBe(1000);
+    // With the rejected one recorded (6 points, 0 .. 600 ms), the next request fits once
+    // 1 + 4 * (600 - x) / 600 <= 4, x = 150: at 1150 ms, 550 ms from now.
+    expect(rejected.retryAfterMs).toBe(550);
+    const recorded = rejected.next as SlidingWindowState;
+    expect(slidingWindow(recorded, all, 1, start + 1149).allowed).toBe(false);
+    expect(slidingWindow(recorded, all, 1, start + 1150).allowed).toBe(true);
+    // Counting admissions only, the same request waits for the first admission to leave: at 1000 ms.
+    const five = resolveLimit({ algorithm: 'sliding-window', limit: 5, windowMs: 1000 }, 'a');
+    const rejectedFive = slidingWindow(state, five, 1, start + 600);
+    expect(rejectedFive.next).toMatchObject({ current: 6 }); // `next` is written only when admitted
+    expect(rejectedFive.retryAfterMs).toBe(400);
+    expect(rejectedFive.resetMs).toBe(1000 - 200);
+  });
+
+  it("accepts count 'all' only for sliding-window", () => {
+    expect(() =>
+      resolveLimit({ algorithm: 'fixed-window', limit: 5, windowMs: 1000, count: 'all' }, 'limits[0]'),
+    ).toThrow(/limits\[0\]\.count/);
+    expect(() => resolveLimit({ limit: 5, windowMs: 1000, count: 'every' as 'all' }, 'limits[0]')).toThrow(
+      /limits\[0\]\.count/,
+    );
+    expect(resolveLimit({ limit: 5, windowMs: 1000 }, 'a').count).toBe('admitted');
+  });
 });

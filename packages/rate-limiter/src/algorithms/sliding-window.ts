@@ -40,7 +40,9 @@ function cutoffFor(count: number, first: number, last: number, room: number): nu
 /**
  * The two-counter sliding window (Cloudflare's approximation), refined: the current window's count
  * plus the previous window's points still inside the sliding window, taken as spread over the span
- * between its first and last admission rather than over the whole window.
+ * between its first and last admission rather than over the whole window. With `count: 'all'` the
+ * counts (and first/last times) are of every request, not only the admitted ones: `next` is then
+ * written even when the request is rejected.
  */
 export function slidingWindow(
   state: SlidingWindowState | undefined,
@@ -73,24 +75,29 @@ export function slidingWindow(
   const elapsed = now - windowStart;
   const estimate = pointsAfter(previous, previousFirstAt, previousLastAt, now - window) + current;
   const allowed = estimate + cost <= limit.limit;
+  // `count: 'all'`: a rejected request is recorded too, so it counts like an admitted one.
+  const recorded = allowed || limit.count === 'all';
   let retryAfterMs = 0;
   if (!allowed) {
-    if (current + cost <= limit.limit) {
+    // The counts once this request is recorded (unchanged when it is not).
+    const counted = recorded ? current + cost : current;
+    const countedLastAt = recorded ? now : lastAt;
+    if (counted + cost <= limit.limit) {
       // Wait for enough of the previous window's points to leave the sliding window.
-      const cutoff = cutoffFor(previous, previousFirstAt, previousLastAt, limit.limit - current - cost);
+      const cutoff = cutoffFor(previous, previousFirstAt, previousLastAt, limit.limit - counted - cost);
       retryAfterMs = Math.ceil(cutoff + window - now - 1e-6);
     } else if (cost <= limit.limit) {
       // Wait for the next window, where this window's points become the previous ones.
-      const cutoff = Math.max(windowStart, cutoffFor(current, firstAt, lastAt, limit.limit - cost));
+      const cutoff = Math.max(windowStart, cutoffFor(counted, firstAt, countedLastAt, limit.limit - cost));
       retryAfterMs = Math.ceil(cutoff + window - now - 1e-6);
     } else {
       retryAfterMs = window * 2;
     }
     retryAfterMs = Math.max(1, retryAfterMs);
   }
-  const used = estimate + (allowed ? cost : 0);
-  // Fully restored when the last counted admission leaves the sliding window.
-  const resetMs = allowed
+  const used = estimate + (recorded ? cost : 0);
+  // Fully restored when the last counted point leaves the sliding window.
+  const resetMs = recorded
     ? window
     : current > 0
       ? lastAt + window - now

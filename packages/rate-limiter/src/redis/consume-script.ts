@@ -5,7 +5,8 @@
  *
  * ARGV: 1 now in ms (-1: use the server's TIME), 2 number of checks, then per check: cost, limit
  *       count n, penalty (0/1), violations, withinMs, blockMs, multiplier, maxBlockMs, levelResetMs,
- *       nonce, then 4 per limit: algorithm code (f s l g k), limit, windowMs, maxWaitMs.
+ *       nonce, then 4 per limit: algorithm code (f s l g k; S: a sliding window counting every
+ *       request, written even when the check is rejected), limit, windowMs, maxWaitMs.
  * KEYS per check: block, violations, level, then one per limit (all share the `{key}` hash tag).
  * Returns one array per check: { allowed 0/1, blockedForMs, then 4 per limit: remaining, resetMs,
  * retryAfterMs, delayMs }.
@@ -69,7 +70,7 @@ for i = 1, n do
     if c == 0 and not ok then reset = 0 end
     if not ok then retry = r end
     writes[i] = {'f', key, ws, c + cost, r, fresh, window}
-  elseif algo == 's' then
+  elseif algo == 's' or algo == 'S' then
     -- Mirrors src/algorithms/sliding-window.ts (same arithmetic, same order: memory and Redis agree).
     local ws = now - (now % window)
     local st = redis.call('HMGET', key, 'w', 'c', 'p', 'a', 'z', 'pa', 'pz')
@@ -95,25 +96,29 @@ for i = 1, n do
     local elapsed = now - ws
     local est = swAfter(p, pa, pz, now - window) + c
     ok = est + cost <= limit
+    -- S (count 'all'): a rejected request is recorded too.
+    local recorded = ok or algo == 'S'
     if not ok then
-      if c + cost <= limit then
-        retry = ceil(swCutoff(p, pa, pz, limit - c - cost) + window - now)
+      local cc, cl = c, la
+      if recorded then cc = c + cost; cl = now end
+      if cc + cost <= limit then
+        retry = ceil(swCutoff(p, pa, pz, limit - cc - cost) + window - now)
       elseif cost <= limit then
-        retry = ceil(math.max(ws, swCutoff(c, fa, la, limit - cost)) + window - now)
+        retry = ceil(math.max(ws, swCutoff(cc, fa, cl, limit - cost)) + window - now)
       else
         retry = window * 2
       end
       if retry < 1 then retry = 1 end
     end
     local used = est
-    if ok then used = est + cost end
+    if recorded then used = est + cost end
     remaining = math.floor(limit - used)
     if remaining < 0 then remaining = 0 end
-    if ok then reset = window
+    if recorded then reset = window
     elseif c > 0 then reset = la + window - now
     elseif p > 0 then reset = math.max(0, pz + window - now)
     else reset = 0 end
-    writes[i] = {'s', key, ws, c + cost, p, 2 * window - elapsed, fa, now, pa, pz}
+    writes[i] = {algo, key, ws, c + cost, p, 2 * window - elapsed, fa, now, pa, pz}
   elseif algo == 'l' then
     redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
     local count = redis.call('ZCARD', key)
@@ -181,7 +186,7 @@ if allowed then
         redis.call('HDEL', w[2], 'w', 'c', w[3] - w[7])
         redis.call('PEXPIRE', w[2], math.max(1, w[5]))
       end
-    elseif w[1] == 's' then
+    elseif w[1] == 's' or w[1] == 'S' then
       redis.call('HSET', w[2], 'w', w[3], 'c', w[4], 'p', w[5], 'a', w[7], 'z', w[8], 'pa', w[9], 'pz', w[10])
       redis.call('PEXPIRE', w[2], math.max(1, w[6]))
     elseif w[1] == 'l' then
@@ -194,7 +199,12 @@ if allowed then
 else
   out[1] = 0
   for i = 1, n do
-    if oks[i] then
+    local w = writes[i]
+    if w[1] == 'S' then
+      -- Counts every request: recorded although another limit (or this one) rejected it.
+      redis.call('HSET', w[2], 'w', w[3], 'c', w[4], 'p', w[5], 'a', w[7], 'z', w[8], 'pa', w[9], 'pz', w[10])
+      redis.call('PEXPIRE', w[2], math.max(1, w[6]))
+    elseif oks[i] then
       local at = 3 + (i - 1) * 4
       out[at] = math.min(limitsOf[i], out[at] + cost)
     end

@@ -3,7 +3,7 @@ import type { Cluster, Redis } from 'ioredis';
 import type { Clock } from '../clock.ts';
 import type { LimitStatus } from '../decision.ts';
 import { invalidOption, RateLimitError, storeUnavailable } from '../errors.ts';
-import { algorithmCode, type ResolvedLimit } from '../limit-rule.ts';
+import { type ResolvedLimit, scriptCode } from '../limit-rule.ts';
 import type {
   CallbackRateLimitStore,
   StoreLimitResult,
@@ -291,7 +291,7 @@ export class RedisStore implements CallbackRateLimitStore {
         `${this.#noncePrefix}${this.#nonce}`,
       );
       for (const limit of limits) {
-        args.push(algorithmCode(limit.algorithm), limit.limit, limit.windowMs, limit.maxWaitMs);
+        args.push(scriptCode(limit), limit.limit, limit.windowMs, limit.maxWaitMs);
       }
     }
     await this.#call(generalScript, keys, args, items, (replies, index, request) =>

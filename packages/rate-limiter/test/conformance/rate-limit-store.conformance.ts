@@ -96,6 +96,60 @@ export function describeStoreConformance(name: string, makeStore: MakeStore): vo
       expect(await admitted(limits, 12)).toBe(10);
     });
 
+    it.each(['admitted', 'all'] as const)(
+      "sliding window, count '%s': a client sending at twice the limit",
+      async (count) => {
+        const limits = [rule({ algorithm: 'sliding-window', limit: 5, windowMs: 1000, count })];
+        const decisions: StoreResult[] = [];
+        for (let at = 0; at < 3000; at += 100) {
+          decisions.push(await consume(limits)); // one request every 100 ms, at 0 .. 2900 ms
+          if (at < 2900) clock.advance(100);
+        }
+        const admittedCount = decisions.filter((decision) => decision.allowed).length;
+        const last = decisions.at(-1)!;
+        expect(last.allowed).toBe(false);
+        if (count === 'admitted') {
+          // Rejections leave no trace: the limit gets through in each of the 3 windows.
+          expect(admittedCount).toBe(15);
+          return;
+        }
+        // Every request counts: the incoming rate (10/s) never falls under the limit, so only the
+        // first 5 get through while the client keeps sending.
+        expect(admittedCount).toBe(5);
+        // The rejected request was recorded: the window is full until it leaves.
+        expect(last.results[0]).toMatchObject({ remaining: 0, resetMs: 1000 });
+        // This window's 10 requests (2000 .. 2900 ms) become the previous window: 1 + 8 * (2900 - x) / 900
+        // <= 4 from x = 2562.5, so the next request fits 663 ms from now (with no request in between).
+        expect(last.results[0]!.retryAfterMs).toBe(663);
+        clock.advance(663);
+        const after = await consume(limits);
+        expect(after.allowed).toBe(true);
+        expect(after.results[0]!.remaining).toBe(0);
+      },
+    );
+
+    it("sliding window, count 'all': records a request another limit rejects, the other limit consumes nothing", async () => {
+      const all = rule({ algorithm: 'sliding-window', limit: 3, windowMs: 1000, count: 'all' }, 'all');
+      const hour = rule({ algorithm: 'fixed-window', limit: 2, windowMs: 3_600_000 }, 'hour');
+      const results: StoreResult[] = [];
+      for (let index = 0; index < 4; index++) results.push(await consume([all, hour]));
+      expect(results.map((result) => result.allowed)).toEqual([true, true, false, false]);
+      // Third request: the sliding window admitted it, the hour limit did not; it was recorded anyway.
+      expect(results[2]!.results[0]).toMatchObject({ remaining: 0, retryAfterMs: 0 });
+      expect(results[2]!.results[1]).toMatchObject({ remaining: 0 });
+      expect(results[3]!.results[0]).toMatchObject({ remaining: 0, resetMs: 1000 });
+      // The sliding window holds all 4 requests (the next one alone is over its limit, and waits
+      // for the next window); the hour limit holds only the 2 admitted.
+      const alone = await consume([all]);
+      expect(alone.allowed).toBe(false);
+      expect(alone.results[0]!.retryAfterMs).toBe(1000);
+      const hourOnly = await consume([
+        rule({ algorithm: 'fixed-window', limit: 3, windowMs: 3_600_000 }, 'hour'),
+      ]);
+      expect(hourOnly.allowed).toBe(true);
+      expect(hourOnly.results[0]!.remaining).toBe(0);
+    });
+
     it('sliding log: is exact, and says when the oldest points leave the window', async () => {
       const limits = [rule({ algorithm: 'sliding-log', limit: 3, windowMs: 1000 })];
       expect((await consume(limits)).allowed).toBe(true);
