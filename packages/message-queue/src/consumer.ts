@@ -48,13 +48,16 @@ export class Consumer<T = unknown> {
     this.#deps = deps;
     this.#watch = new HandlerWatch(options);
     this.#attributes = baseAttributes(deps.transport.name, topic, options.group);
-    this.#dispatcher = new KeyedDispatcher(options.concurrency, (delivery) =>
+    this.#dispatcher = new KeyedDispatcher(options.concurrency, (delivery) => {
       // #process settles every delivery itself; should it throw before settling, hand the message back
-      // (a second settle is a no-op in every adapter) so neither the slot nor the message is lost.
-      this.#process(delivery).catch((error: unknown) =>
-        this.#settle(delivery, 'release', () => delivery.release(), undefined, error),
-      ),
-    );
+      // (a second settle is a no-op in every adapter) so neither the slot nor the message is lost. Its
+      // asynchronous part never rejects: it hands back on its own.
+      try {
+        return this.#process(delivery);
+      } catch (error) {
+        return this.#handBack(delivery, error);
+      }
+    });
   }
 
   /** Deliveries settled so far. */
@@ -85,10 +88,18 @@ export class Consumer<T = unknown> {
       void this.#settle(delivery, 'release', () => delivery.release());
       return;
     }
-    this.#dispatcher.push(delivery, this.#options.ordered ? delivery.message.key : undefined);
+    this.#dispatcher.push(delivery, this.#keyOf(delivery));
   }
 
-  async #process(delivery: Delivery): Promise<void> {
+  #keyOf(delivery: Delivery): string | undefined {
+    return this.#options.ordered ? delivery.message.key : undefined;
+  }
+
+  /**
+   * Decodes, runs the handler and settles. Returns undefined when all of it finished synchronously (a
+   * synchronous handler whose adapter acks in the same tick): no promise is made for such a message.
+   */
+  #process(delivery: Delivery): Promise<void> | true | undefined {
     const { message } = delivery;
     const attributes = this.#attributes;
     const started = performance.now();
@@ -97,13 +108,12 @@ export class Consumer<T = unknown> {
       payload = this.#deps.codec.decode(message.body);
     } catch (error) {
       // A message we cannot decode will never succeed: isolate it at once instead of retrying.
-      await this.#deadLetter(
+      return this.#deadLetter(
         delivery,
         `poison: cannot decode payload (${errorMessage(error)})`,
         started,
         error,
-      );
-      return;
+      ).catch((thrown: unknown) => this.#handBack(delivery, thrown));
     }
     this.#deps.metrics.consumed.add(1, attributes);
     const decoded: Message<T> = {
@@ -118,41 +128,93 @@ export class Consumer<T = unknown> {
     };
     // The run is the handler's context; the consumer's one watch timer enforces its deadline and renews
     // its lease, and close() aborts it. A synchronous handler needs no race at all.
-    const run = this.#watch.start(delivery, this.#options.handlerTimeoutMs);
-    let failure: { error: unknown } | undefined;
+    // A handler that returns synchronously ran to its end before anything could abort it: it is watched
+    // only once it returns a promise.
+    const run = this.#watch.create(delivery, this.#options.handlerTimeoutMs, started);
+    let result: unknown;
     try {
-      const result = this.#handler(decoded, run);
-      if (isThenable(result)) await run.race(result);
+      result = this.#handler(decoded, run);
     } catch (error) {
-      failure = { error };
-    } finally {
+      return this.#failed(delivery, error, started).catch((thrown: unknown) =>
+        this.#handBack(delivery, thrown),
+      );
+    }
+    if (!isThenable(result)) return this.#succeeded(delivery, started);
+    this.#watch.track(run);
+    // No promise of ours for the asynchronous rest: the handler's outcome or the run's abort (deadline,
+    // close), whichever comes first, settles the delivery and then tells the dispatcher it is done.
+    let ended = false;
+    const end = (error: unknown, failed = true) => {
+      if (ended) return;
+      ended = true;
       this.#watch.end(run);
+      let next: Promise<void> | undefined;
+      try {
+        next = failed ? this.#failed(delivery, error, started) : this.#succeeded(delivery, started);
+      } catch (thrown) {
+        next = this.#handBack(delivery, thrown);
+      }
+      const key = this.#keyOf(delivery);
+      if (next === undefined) {
+        this.#dispatcher.done(key);
+        return;
+      }
+      const done = () => this.#dispatcher.done(key);
+      next.then(done, (thrown: unknown) => this.#handBack(delivery, thrown).then(done, done));
+    };
+    run.whenAborted(end);
+    (result as PromiseLike<unknown>).then(() => end(undefined, false), end);
+    return true;
+  }
+
+  /** #process settles every delivery itself; should it throw before settling, hand the message back. */
+  #handBack(delivery: Delivery, error: unknown): Promise<void> {
+    return this.#settle(delivery, 'release', () => delivery.release(), undefined, error);
+  }
+
+  #succeeded(delivery: Delivery, started: number): Promise<void> | undefined {
+    this.#deps.metrics.processDuration.record((performance.now() - started) / 1000, this.#attributes);
+    let acking: Promise<void> | undefined;
+    try {
+      acking = delivery.ack() ?? undefined;
+    } catch (error) {
+      this.#settleFailed(delivery, 'ack', error);
+      return undefined;
     }
+    if (acking === undefined) {
+      // Settled in this tick (Kafka: the offset is resolved with its batch).
+      this.#settled(delivery, 'ack', started, undefined);
+      return undefined;
+    }
+    return acking.then(
+      () => this.#settled(delivery, 'ack', started, undefined),
+      (error: unknown) => this.#settleFailed(delivery, 'ack', error),
+    );
+  }
+
+  async #failed(delivery: Delivery, error: unknown, started: number): Promise<void> {
+    const { message } = delivery;
+    const attributes = this.#attributes;
     const seconds = (performance.now() - started) / 1000;
-    if (failure === undefined) {
-      this.#deps.metrics.processDuration.record(seconds, attributes);
-      await this.#settle(delivery, 'ack', () => delivery.ack(), started);
-      return;
-    }
     this.#deps.metrics.processDuration.record(seconds, { ...attributes, 'error.type': 'handler' });
     this.#deps.metrics.failed.add(1, attributes);
     if (this.#abortOnClose.signal.aborted) {
       // Shutting down past the deadline: hand the message back untouched, it is redelivered elsewhere.
-      await this.#settle(delivery, 'release', () => delivery.release(), started, failure.error);
+      await this.#settle(delivery, 'release', () => delivery.release(), started, error);
       return;
     }
-    if (message.attempt >= this.#options.maxAttempts || isPoison(failure.error)) {
+    if (message.attempt >= this.#options.maxAttempts || isPoison(error)) {
       await this.#deadLetter(
         delivery,
-        `failed ${message.attempt} attempts: ${errorMessage(failure.error)}`,
+        `failed ${message.attempt} attempts: ${errorMessage(error)}`,
         started,
-        failure.error,
+        error,
       );
       return;
     }
     const delayMs = backoffDelayMs(this.#options.backoff, message.attempt, this.#deps.random);
     this.#deps.metrics.retried.add(1, attributes);
-    await this.#settle(delivery, 'retry', () => delivery.retry(delayMs), started, failure.error);
+    await this.#settle(delivery, 'retry', () => delivery.retry(delayMs), started, error);
   }
 
   async #deadLetter(delivery: Delivery, reason: string, started: number, error: unknown): Promise<void> {
@@ -163,37 +225,56 @@ export class Consumer<T = unknown> {
   async #settle(
     delivery: Delivery,
     outcome: QueueEvents['message.end']['outcome'],
-    action: () => Promise<void>,
+    action: () => Promise<void> | undefined,
     started = performance.now(),
     error?: unknown,
   ): Promise<void> {
     try {
       await action();
-      this.#processed++;
-      const event: QueueEvents['message.end'] = {
-        topic: this.topic,
-        group: this.group,
-        id: delivery.message.id,
-        attempt: delivery.message.attempt,
-        outcome,
-        durationMs: performance.now() - started,
-        ...(error === undefined ? {} : { error }),
-      };
-      this.#deps.events.emit('message.end', event);
     } catch (settleError) {
-      // The adapter freed the delivery's slot and the broker delivers the message again: at least once.
-      this.#deps.metrics.settleFailed.add(1, {
-        ...this.#attributes,
-        'ballast.messaging.outcome': outcome,
-      });
-      this.#deps.events.emit('settle.fail', {
-        topic: this.topic,
-        group: this.group,
-        id: delivery.message.id,
-        outcome,
-        error: settleError,
-      });
+      this.#settleFailed(delivery, outcome, settleError);
+      return;
     }
+    this.#settled(delivery, outcome, started, error);
+  }
+
+  #settled(
+    delivery: Delivery,
+    outcome: QueueEvents['message.end']['outcome'],
+    started: number,
+    error: unknown,
+  ): void {
+    this.#processed++;
+    if (!this.#deps.events.has('message.end')) return;
+    const event: QueueEvents['message.end'] = {
+      topic: this.topic,
+      group: this.group,
+      id: delivery.message.id,
+      attempt: delivery.message.attempt,
+      outcome,
+      durationMs: performance.now() - started,
+      ...(error === undefined ? {} : { error }),
+    };
+    this.#deps.events.emit('message.end', event);
+  }
+
+  /** The adapter freed the delivery's slot and the broker delivers the message again: at least once. */
+  #settleFailed(
+    delivery: Delivery,
+    outcome: QueueEvents['message.end']['outcome'],
+    settleError: unknown,
+  ): void {
+    this.#deps.metrics.settleFailed.add(1, {
+      ...this.#attributes,
+      'ballast.messaging.outcome': outcome,
+    });
+    this.#deps.events.emit('settle.fail', {
+      topic: this.topic,
+      group: this.group,
+      id: delivery.message.id,
+      outcome,
+      error: settleError,
+    });
   }
 
   /**

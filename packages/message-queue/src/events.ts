@@ -45,6 +45,12 @@ export class QueueEventEmitter {
     this.#listeners.get(name)?.delete(listener as (event: never) => void);
   }
 
+  /** Whether anyone listens to `name` (lets a hot path skip building an event nobody reads). */
+  has(name: QueueEventName): boolean {
+    const set = this.#listeners.get(name);
+    return set !== undefined && set.size > 0;
+  }
+
   emit<E extends QueueEventName>(name: E, event: QueueEvents[E]): void {
     const set = this.#listeners.get(name);
     if (set === undefined) return;

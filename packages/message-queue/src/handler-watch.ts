@@ -9,6 +9,8 @@ export class HandlerRun implements HandlerContext {
   readonly deadline: number;
   renewAt: number;
   readonly delivery: Delivery;
+  /** @internal Position in the watch's list while watched (-1: not watched). */
+  slot = -1;
   #controller: AbortController | undefined;
   #aborted = false;
   #reason: unknown;
@@ -28,9 +30,15 @@ export class HandlerRun implements HandlerContext {
     return this.#controller.signal;
   }
 
-  readonly extendLease = async (extendMs: number): Promise<void> => {
-    await this.delivery.extendLease?.(extendMs);
-  };
+  #extendLease: ((extendMs: number) => Promise<void>) | undefined;
+
+  /** Made on first use (a bound function, so it may be passed around); most handlers never read it. */
+  get extendLease(): (extendMs: number) => Promise<void> {
+    this.#extendLease ??= async (extendMs: number): Promise<void> => {
+      await this.delivery.extendLease?.(extendMs);
+    };
+    return this.#extendLease;
+  }
 
   get aborted(): boolean {
     return this.#aborted;
@@ -42,6 +50,15 @@ export class HandlerRun implements HandlerContext {
     this.#reason = reason;
     this.#controller?.abort(reason);
     this.#rejectRace?.(reason);
+  }
+
+  /**
+   * Calls `onAbort(reason)` when the run is aborted (at once if it already was): the cheap form of
+   * `race` for a caller that settles through callbacks. Only the last callback registered is called.
+   */
+  whenAborted(onAbort: (reason: unknown) => void): void {
+    if (this.#aborted) onAbort(this.#reason);
+    else this.#rejectRace = onAbort;
   }
 
   /** Settles with `work`, or rejects with the abort reason when the run is aborted first. */
@@ -59,7 +76,8 @@ export class HandlerRun implements HandlerContext {
  * runs past their deadline and renews leases that are due. Armed while runs exist; unref'd.
  */
 export class HandlerWatch {
-  readonly #runs = new Set<HandlerRun>();
+  /** Watched runs; each knows its slot, so removal is a swap with the last (no hashing per run). */
+  readonly #runs: HandlerRun[] = [];
   readonly #tickMs: number;
   readonly #leaseMs: number;
   readonly #renewEveryMs: number;
@@ -73,18 +91,37 @@ export class HandlerWatch {
     this.#tickMs = Math.min(1_000, Math.max(5, Math.floor(finest / 4)));
   }
 
-  start(delivery: Delivery, handlerTimeoutMs: number): HandlerRun {
-    const run = new HandlerRun(delivery, performance.now(), handlerTimeoutMs, this.#renewEveryMs);
-    this.#runs.add(run);
+  start(delivery: Delivery, handlerTimeoutMs: number, now = performance.now()): HandlerRun {
+    const run = this.create(delivery, handlerTimeoutMs, now);
+    this.track(run);
+    return run;
+  }
+
+  /** A run not watched yet: a handler that returns synchronously never needs watching. */
+  create(delivery: Delivery, handlerTimeoutMs: number, now = performance.now()): HandlerRun {
+    return new HandlerRun(delivery, now, handlerTimeoutMs, this.#renewEveryMs);
+  }
+
+  /** Watch `run` (deadline, lease renewal, abortAll) until `end`. */
+  track(run: HandlerRun): void {
+    if (run.slot >= 0) return;
+    run.slot = this.#runs.length;
+    this.#runs.push(run);
     if (this.#timer === undefined) {
       this.#timer = setInterval(() => this.#sweep(), this.#tickMs);
       this.#timer.unref();
     }
-    return run;
   }
 
   end(run: HandlerRun): void {
-    this.#runs.delete(run);
+    const slot = run.slot;
+    if (slot < 0 || this.#runs[slot] !== run) return;
+    const last = this.#runs.pop()!;
+    if (last !== run) {
+      this.#runs[slot] = last;
+      last.slot = slot;
+    }
+    run.slot = -1;
     // The timer is disarmed by the next sweep that finds nothing to watch, not here: a steady stream of
     // short handlers then keeps one interval instead of arming and clearing one per message.
   }
@@ -94,13 +131,13 @@ export class HandlerWatch {
   }
 
   #sweep(): void {
-    if (this.#runs.size === 0) {
+    if (this.#runs.length === 0) {
       clearInterval(this.#timer);
       this.#timer = undefined;
       return;
     }
     const now = performance.now();
-    for (const run of this.#runs) {
+    for (const run of [...this.#runs]) {
       if (now >= run.deadline) {
         run.abort(new DOMException('The handler exceeded handlerTimeoutMs', 'TimeoutError'));
       } else if (now >= run.renewAt) {

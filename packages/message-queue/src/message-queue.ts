@@ -127,19 +127,21 @@ export class MessageQueue {
     }
     const timestamp = Date.now();
     const cloud = this.#options.cloudEvents;
-    const headers: Record<string, string> = {
-      ...(cloud === undefined
-        ? {}
-        : {
-            'ce-specversion': '1.0',
-            'ce-id': id,
-            'ce-source': cloud.source,
-            'ce-type': cloud.type?.(topic) ?? topic,
-            'ce-time': new Date(timestamp).toISOString(),
-            'content-type': this.#options.codec.contentType,
-          }),
-      ...item.headers,
-    };
+    // No CloudEvents and no headers (the common case): one shared empty object, nothing built per message.
+    let headers: Readonly<Record<string, string>> = noHeaders;
+    if (cloud !== undefined) {
+      headers = {
+        'ce-specversion': '1.0',
+        'ce-id': id,
+        'ce-source': cloud.source,
+        'ce-type': cloud.type?.(topic) ?? topic,
+        'ce-time': new Date(timestamp).toISOString(),
+        'content-type': this.#options.codec.contentType,
+        ...item.headers,
+      };
+    } else if (item.headers !== undefined) {
+      headers = { ...item.headers };
+    }
     return {
       id,
       topic,
@@ -204,6 +206,8 @@ export class MessageQueue {
     await this.close();
   }
 }
+
+const noHeaders: Readonly<Record<string, string>> = Object.freeze({});
 
 function validateTopic(topic: string): void {
   if (!/^[A-Za-z0-9._-]{1,200}$/.test(topic)) {

@@ -36,8 +36,11 @@ export interface ReceivedMessage extends TransportMessage {
 /** One delivery to a subscription. Exactly one of `ack`, `release`, `retry`, `deadLetter` settles it. */
 export interface Delivery {
   readonly message: ReceivedMessage;
-  /** Done: the broker forgets the message (commit, ack, delete). */
-  ack(): Promise<void>;
+  /**
+   * Done: the broker forgets the message (commit, ack, delete). An adapter that settles in the same tick
+   * (Kafka: the offset is committed with its batch) may return nothing instead of a promise.
+   */
+  ack(): Promise<void> | undefined;
   /** Hand the message back unprocessed, at once, attempt unchanged (used on shutdown). */
   release(): Promise<void>;
   /** Deliver again to this subscription after `delayMs`, with the attempt counted. */

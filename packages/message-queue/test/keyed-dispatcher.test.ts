@@ -66,3 +66,57 @@ describe('KeyedDispatcher', () => {
     expect(done).toEqual([1]);
   });
 });
+
+describe('KeyedDispatcher without promises', () => {
+  it('moves on at once when a task finishes synchronously, keeping per-key order and the limit', () => {
+    const log: string[] = [];
+    const dispatcher = new KeyedDispatcher<string>(2, (item) => {
+      log.push(item);
+      return undefined;
+    });
+    for (let n = 0; n < 4; n++) {
+      dispatcher.push(`a${n}`, 'a');
+      dispatcher.push(`b${n}`, 'b');
+      dispatcher.push(`free${n}`, undefined);
+    }
+    // Everything ran within push, without a tick.
+    expect(log).toHaveLength(12);
+    expect(log.filter((item) => item.startsWith('a'))).toEqual(['a0', 'a1', 'a2', 'a3']);
+    expect(dispatcher.running).toBe(0);
+    expect(dispatcher.queued).toBe(0);
+  });
+
+  it('runs a callback task until done(key) is called, one per key at a time', () => {
+    const started: string[] = [];
+    const dispatcher = new KeyedDispatcher<string>(10, (item) => {
+      started.push(item);
+      return true;
+    });
+    dispatcher.push('a0', 'a');
+    dispatcher.push('a1', 'a');
+    dispatcher.push('b0', 'b');
+    expect(started).toEqual(['a0', 'b0']);
+    expect(dispatcher.running).toBe(2);
+    expect(dispatcher.queued).toBe(1);
+    dispatcher.done('a');
+    expect(started).toEqual(['a0', 'b0', 'a1']);
+    dispatcher.done('a');
+    dispatcher.done('b');
+    expect(dispatcher.running).toBe(0);
+    expect(dispatcher.queued).toBe(0);
+  });
+
+  it('hands back the heads waiting for a slot and the items behind running heads', () => {
+    const dispatcher = new KeyedDispatcher<string>(1, () => true);
+    dispatcher.push('a0', 'a');
+    dispatcher.push('a1', 'a');
+    dispatcher.push('b0', 'b');
+    dispatcher.push('b1', 'b');
+    expect(dispatcher.drainQueued()).toEqual(['b0', 'a1', 'b1']);
+    // a0 still runs; when it ends nothing else starts, and key b is free again.
+    dispatcher.done('a');
+    expect(dispatcher.running).toBe(0);
+    dispatcher.push('b2', 'b');
+    expect(dispatcher.running).toBe(1);
+  });
+});

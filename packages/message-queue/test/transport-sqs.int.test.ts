@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { backendUrl, cutProxy, restoreProxy } from '@ballast-internal/backends';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqsTransport } from '../src/adapters/sqs.ts';
@@ -153,6 +153,64 @@ describe('SqsTransport on ElasticMQ', () => {
     // Each message whose delete was cut off came back and was handled again.
     for (const id of settleFailures) expect(deliveriesById.get(id)).toBeGreaterThanOrEqual(2);
     expect(await queue.depth(topic)).toBe(0);
+  });
+
+  it('carries text and binary payloads on ElasticMQ and still reads messages of the first format', async () => {
+    const sqs = client(endpoint);
+    const transport = new SqsTransport({ client: sqs, waitTimeSeconds: 1 });
+    // A codec that passes bytes through: some are UTF-8 text SQS accepts, some are not.
+    const bytesCodec = {
+      contentType: 'application/octet-stream',
+      encode: (value: unknown) => value as Uint8Array,
+      decode: (bytes: Uint8Array) => bytes,
+    };
+    const queue = new MessageQueue({ transport, codec: bytesCodec });
+    const topic = `ballast-test-wire-${randomUUID().slice(0, 8)}`;
+    cleanups.push(async () => {
+      await queue.close();
+      await new SqsTransport({ client: sqs }).deleteTopic(topic, ['default']);
+      sqs.destroy();
+    });
+    await transport.declare(topic, 'default');
+    const payloads = [
+      new TextEncoder().encode('{"text":"ünïcødé 🚀","quote":"\\""}'),
+      Uint8Array.of(0xff, 0xfe, 0x00, 0x0d, 0x0a),
+      new TextEncoder().encode('ballast:2 looks like ours\n but is a payload'),
+    ];
+    await queue.sendBatch(
+      topic,
+      payloads.map((payload, n) => ({ payload, id: `new-${n}`, headers: { n: String(n) } })),
+    );
+    // Written the way the first release did: metadata in the `ballast` attribute, body in base64.
+    const url = (await sqs.send(new GetQueueUrlCommand({ QueueName: `${topic}__default` }))).QueueUrl!;
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: url,
+        MessageBody: Buffer.from('{"old":true}').toString('base64'),
+        MessageAttributes: {
+          ballast: {
+            DataType: 'String',
+            StringValue: JSON.stringify({ id: 'old-1', key: 'k', timestamp: 1_600_000_000_000, headers: {} }),
+          },
+        },
+      }),
+    );
+    const got = new Map<string, { body: number[]; key: string | undefined; headers: object }>();
+    await queue.consume<Uint8Array>(
+      topic,
+      (m) => void got.set(m.id, { body: [...m.payload], key: m.key, headers: m.headers }),
+      { concurrency: 4 },
+    );
+    const deadline = Date.now() + 20_000;
+    while (got.size < 4 && Date.now() < deadline) await sleep(50);
+    for (const [n, payload] of payloads.entries()) {
+      expect(got.get(`new-${n}`)).toEqual({ body: [...payload], key: undefined, headers: { n: String(n) } });
+    }
+    expect(got.get('old-1')).toEqual({
+      body: [...new TextEncoder().encode('{"old":true}')],
+      key: 'k',
+      headers: {},
+    });
   });
 
   it('rejects options out of the SQS ranges', () => {

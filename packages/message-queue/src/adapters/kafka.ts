@@ -64,13 +64,143 @@ interface GroupReader {
   readonly gate: SettleGate;
   readonly stop: AbortController;
   /**
-   * Records handed over and not yet settled, by topic:partition:offset. After a rebalance kafkajs may fetch
-   * a record again while its first copy still runs; the second fetch then waits for the first outcome.
+   * Batches whose records are handed over and not all settled, by topic:partition. After a rebalance
+   * kafkajs may fetch a record again while its first copy still runs; the second fetch then waits for
+   * the first outcome instead of handing the record over twice.
    */
-  readonly inFlight: Map<string, Promise<Outcome>>;
+  readonly active: Map<string, Set<HandedBatch>>;
   /** Resumes of partitions paused until a delayed record is due. */
   readonly timers: Set<NodeJS.Timeout>;
+  readonly retryTopic: string;
+  readonly deadLetterTopic: string;
+  /** Copies records to a retry or dead-letter topic (the transport's producer, acks=all). */
+  readonly forward: (target: string, record: KafkaRecord) => Promise<void>;
   next: number;
+}
+
+type KafkaRecord = { key: string | null; value: Buffer; headers: IHeaders; timestamp: string };
+
+/**
+ * The records one `eachBatch` call handed over, in offset order, and how each settled. No promise per
+ * record: a settle writes its outcome here and the batch wakes once, when the last one is in.
+ */
+class HandedBatch {
+  readonly offsets: string[] = [];
+  readonly outcomes: Array<Outcome | undefined> = [];
+  /** Records of an older batch of the same partition still running: index here → (batch, index there). */
+  borrowed: Map<number, { readonly from: HandedBatch; readonly index: number }> | undefined;
+  #pending = 0;
+  #handing = true;
+  #waiters: Array<() => void> = [];
+
+  add(offset: string): number {
+    this.#pending++;
+    this.outcomes.push(undefined);
+    return this.offsets.push(offset) - 1;
+  }
+
+  borrow(offset: string, from: HandedBatch, index: number): void {
+    this.borrowed ??= new Map();
+    this.borrowed.set(this.offsets.length, { from, index });
+    this.outcomes.push(undefined);
+    this.offsets.push(offset);
+  }
+
+  /** Where the outcome of `offset` is kept if this batch holds it (its own, or the one it borrowed). */
+  find(offset: string): { readonly from: HandedBatch; readonly index: number } | undefined {
+    const index = this.offsets.indexOf(offset);
+    if (index < 0) return undefined;
+    return this.borrowed?.get(index) ?? { from: this, index };
+  }
+
+  settle(index: number, outcome: Outcome): void {
+    this.outcomes[index] = outcome;
+    this.#pending--;
+    if (this.#pending === 0 && !this.#handing) this.#wake();
+  }
+
+  outcome(index: number): Outcome | undefined {
+    const borrowed = this.borrowed?.get(index);
+    return borrowed === undefined ? this.outcomes[index] : borrowed.from.outcomes[borrowed.index];
+  }
+
+  /** Nothing more will be handed; resolves once every handed record has settled. Safe to call twice. */
+  finish(): Promise<void> {
+    if (this.#handing) {
+      this.#handing = false;
+      if (this.#pending === 0) this.#wake();
+    }
+    return this.settled();
+  }
+
+  /** Resolves once handing is over and every handed record has settled. */
+  settled(): Promise<void> {
+    if (!this.#handing && this.#pending === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  #wake(): void {
+    for (const resolve of this.#waiters.splice(0)) resolve();
+  }
+}
+
+/** One record handed to a subscriber: settling frees its prefetch slot and records the outcome, once. */
+class KafkaDelivery implements Delivery {
+  readonly message: ReceivedMessage;
+  readonly #reader: GroupReader;
+  readonly #batch: HandedBatch;
+  readonly #index: number;
+  #settled = false;
+
+  constructor(reader: GroupReader, batch: HandedBatch, index: number, message: ReceivedMessage) {
+    this.#reader = reader;
+    this.#batch = batch;
+    this.#index = index;
+    this.message = message;
+  }
+
+  #finish(outcome: Outcome): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#reader.gate.release();
+    this.#batch.settle(this.#index, outcome);
+  }
+
+  /** Settles at once: the offset is resolved and committed with its batch. */
+  ack(): undefined {
+    this.#finish('done');
+    return undefined;
+  }
+
+  async release(): Promise<void> {
+    this.#finish('released');
+  }
+
+  retry(delayMs: number): Promise<void> {
+    return this.#forward(this.#reader.retryTopic, this.message.attempt + 1, {
+      [header.due]: String(Date.now() + delayMs),
+    });
+  }
+
+  deadLetter(reason: string): Promise<void> {
+    return this.#forward(this.#reader.deadLetterTopic, this.message.attempt, {
+      [header.deadReason]: reason,
+      [header.deadAt]: String(Date.now()),
+    });
+  }
+
+  // Retry and dead-letter copy the record to another topic first. If that produce fails, the record is
+  // handed back uncommitted (the batch seeks to it and it comes again) and the slot freed.
+  async #forward(target: string, attempt: number, extra: Record<string, string>): Promise<void> {
+    if (this.#settled) return;
+    try {
+      await this.#reader.forward(target, toKafka(this.message, attempt, extra));
+    } catch (error) {
+      this.#finish('released');
+      throw error;
+    }
+    this.#finish('done');
+  }
 }
 
 function connectionLost(cause: unknown): QueueError {
@@ -294,10 +424,15 @@ export class KafkaTransport implements Transport {
       subscribers: [first],
       gate: new SettleGate(first.prefetch),
       stop: new AbortController(),
-      inFlight: new Map(),
+      active: new Map(),
       timers: new Set(),
+      retryTopic: retryTopic(topic, group),
+      deadLetterTopic: deadLetterTopic(topic, group),
+      forward: (target, record) => this.#send([{ topic: target, messages: [record] }]),
       next: 0,
     };
+    // A batch waiting for room leaves once it sees the stop.
+    reader.stop.signal.addEventListener('abort', () => reader.gate.wake(), { once: true });
     const joined = new Promise<void>((resolve) => {
       const remove = consumer.on(consumer.events.GROUP_JOIN, () => {
         remove();
@@ -314,49 +449,75 @@ export class KafkaTransport implements Transport {
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.#partitions * 3, // topic, delay and retry topics
       eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
-        const outcomes: Array<Promise<Outcome>> = [];
-        const offsets: string[] = [];
+        const partitionKey = `${batch.topic}:${batch.partition}`;
+        let active = reader.active.get(partitionKey);
+        if (active === undefined) {
+          active = new Set();
+          reader.active.set(partitionKey, active);
+        }
+        // Batches of this partition still running (a fetch again after a rebalance): rare, looked up slowly.
+        const older = active.size > 0 ? [...active] : undefined;
+        const handed = new HandedBatch();
+        active.add(handed);
+        const forget = () => {
+          active.delete(handed);
+          if (active.size === 0 && reader.active.get(partitionKey) === active) {
+            reader.active.delete(partitionKey);
+          }
+        };
+        // Only the delay and retry topics carry due times; records of the main topic are always due.
+        const checkDue = batch.topic !== topic;
+        const signal = reader.stop.signal;
         const beat = setInterval(() => void heartbeat().catch(() => undefined), 1_000);
         try {
-          for (const raw of batch.messages) {
-            if (!isRunning() || isStale() || reader.stop.signal.aborted) break;
-            const due = Number(raw.headers?.[header.due]?.toString() ?? 0);
-            if (due > Date.now()) {
-              // Not due yet: pause just this partition until it is (sleeping here would hold up the
-              // whole fetch loop); the record is fetched again after the resume, as it is unresolved.
-              const partitions = [{ topic: batch.topic, partitions: [batch.partition] }];
-              consumer.pause(partitions);
-              const timer = setTimeout(() => {
-                reader.timers.delete(timer);
-                if (!reader.stop.signal.aborted) consumer.resume(partitions);
-              }, due - Date.now());
-              reader.timers.add(timer);
-              break;
+          const messages = batch.messages;
+          // Records are handed over synchronously while prefetch slots are free, so the run state can
+          // change only across the awaits below, where it is checked again.
+          let live = isRunning() && !isStale() && !signal.aborted;
+          for (let position = 0; live && position < messages.length; position++) {
+            const raw = messages[position]!;
+            if (checkDue) {
+              const due = Number(raw.headers?.[header.due]?.toString() ?? 0);
+              if (due > Date.now()) {
+                // Not due yet: pause just this partition until it is (sleeping here would hold up the
+                // whole fetch loop); the record is fetched again after the resume, as it is unresolved.
+                const partitions = [{ topic: batch.topic, partitions: [batch.partition] }];
+                consumer.pause(partitions);
+                const timer = setTimeout(() => {
+                  reader.timers.delete(timer);
+                  if (!signal.aborted) consumer.resume(partitions);
+                }, due - Date.now());
+                reader.timers.add(timer);
+                break;
+              }
             }
-            const recordKey = `${batch.topic}:${batch.partition}:${raw.offset}`;
-            const running = reader.inFlight.get(recordKey);
-            if (running !== undefined) {
-              offsets.push(raw.offset);
-              outcomes.push(running);
-              continue;
+            if (older !== undefined && this.#borrow(handed, older, raw.offset)) continue;
+            while (!reader.gate.tryAcquire()) {
+              // All prefetch slots taken: wait for one to free (or for the stop), then look again.
+              await reader.gate.room();
+              live = isRunning() && !isStale() && !signal.aborted;
+              if (!live) break;
             }
-            const acquired = await reader.gate.acquire(reader.stop.signal).then(
-              () => true,
-              () => false,
-            );
-            if (!acquired) break;
-            offsets.push(raw.offset);
-            const outcome = this.#hand(reader, topic, group, raw);
-            reader.inFlight.set(recordKey, outcome);
-            void outcome.then(() => reader.inFlight.delete(recordKey));
-            outcomes.push(outcome);
+            if (!live) break;
+            const index = handed.add(raw.offset);
+            this.#hand(reader, handed, index, raw, topic);
           }
-          const settled = await Promise.all(outcomes);
+          await handed.finish();
+          forget();
+          if (handed.borrowed !== undefined) {
+            await Promise.all(
+              [...new Set([...handed.borrowed.values()].map(({ from }) => from))].map((from) =>
+                from.settled(),
+              ),
+            );
+          }
+          const offsets = handed.offsets;
           let commitIndex = -1;
-          for (let index = 0; index < settled.length && settled[index] === 'done'; index++)
-            commitIndex = index;
-          // Resolve what settled in a row (kafkajs fetches the rest again) and commit it.
-          for (let index = 0; index <= commitIndex; index++) resolveOffset(offsets[index]!);
+          while (commitIndex + 1 < offsets.length && handed.outcome(commitIndex + 1) === 'done')
+            commitIndex++;
+          // Resolve what settled in a row (kafkajs fetches the rest again) and commit it. kafkajs keeps
+          // only the last resolved offset of a partition, so resolving the last of the row is enough.
+          if (commitIndex >= 0) resolveOffset(offsets[commitIndex]!);
           if (commitIndex >= 0 && !isStale()) {
             // A failed commit (rebalance, broker gone) is not fatal: the records come again (at least once).
             await consumer
@@ -370,11 +531,13 @@ export class KafkaTransport implements Transport {
               .catch(() => undefined);
           }
           const firstUnsettled = offsets[commitIndex + 1];
-          if (firstUnsettled !== undefined && isRunning() && !reader.stop.signal.aborted) {
+          if (firstUnsettled !== undefined && isRunning() && !signal.aborted) {
             consumer.seek({ topic: batch.topic, partition: batch.partition, offset: firstUnsettled });
           }
         } finally {
           clearInterval(beat);
+          // Should the loop above have thrown, later batches of the partition still see this one end.
+          void handed.finish().then(forget);
         }
       },
     });
@@ -385,47 +548,29 @@ export class KafkaTransport implements Transport {
     return reader;
   }
 
-  /** Hands one record to a local subscriber; resolves when it is settled. */
-  #hand(reader: GroupReader, topic: string, group: string, raw: KafkaMessage): Promise<Outcome> {
-    const message = fromKafka(raw, topic);
-    return new Promise<Outcome>((resolve) => {
-      let settled = false;
-      const finish = (outcome: Outcome) => {
-        if (settled) return;
-        settled = true;
-        reader.gate.release();
-        resolve(outcome);
-      };
-      // Retry and dead-letter copy the record to another topic first. If that produce fails, the record
-      // is handed back uncommitted (the batch seeks to it and it comes again) and the slot freed.
-      const forward = async (target: string, attempt: number, extra: Record<string, string>) => {
-        if (settled) return;
-        try {
-          await this.#send([{ topic: target, messages: [toKafka(message, attempt, extra)] }]);
-        } catch (error) {
-          finish('released');
-          throw error;
-        }
-        finish('done');
-      };
-      const delivery: Delivery = {
-        message,
-        ack: async () => finish('done'),
-        release: async () => finish('released'),
-        retry: (delayMs) =>
-          forward(retryTopic(topic, group), message.attempt + 1, {
-            [header.due]: String(Date.now() + delayMs),
-          }),
-        deadLetter: (reason) =>
-          forward(deadLetterTopic(topic, group), message.attempt, {
-            [header.deadReason]: reason,
-            [header.deadAt]: String(Date.now()),
-          }),
-      };
-      const subscriber = reader.subscribers[reader.next++ % Math.max(1, reader.subscribers.length)];
-      if (subscriber === undefined) finish('released');
-      else subscriber.onDelivery(delivery);
-    });
+  /**
+   * A record an older, still running batch of the partition holds is not handed again: its outcome (once
+   * settled) is reused, so a re-fetch after a rebalance neither runs it twice nor commits past it early.
+   */
+  #borrow(handed: HandedBatch, older: readonly HandedBatch[], offset: string): boolean {
+    for (const batch of older) {
+      const found = batch.find(offset);
+      if (found !== undefined) {
+        handed.borrow(offset, found.from, found.index);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Hands one record to a local subscriber; its settle writes the outcome into `handed`. */
+  #hand(reader: GroupReader, handed: HandedBatch, index: number, raw: KafkaMessage, topic: string): void {
+    const delivery = new KafkaDelivery(reader, handed, index, fromKafka(raw, topic));
+    const count = reader.subscribers.length;
+    const subscriber =
+      count === 1 ? reader.subscribers[0] : reader.subscribers[reader.next++ % Math.max(1, count)];
+    if (subscriber === undefined) void delivery.release();
+    else subscriber.onDelivery(delivery);
   }
 
   /** Consumer lag: records on the topic and retry topic not yet committed by the group. */
@@ -581,11 +726,11 @@ function toKafka(
   extra: Record<string, string>,
 ): { key: string | null; value: Buffer; headers: IHeaders; timestamp: string } {
   const headers: IHeaders = {};
-  for (const [name, value] of Object.entries(message.headers))
-    if (!ownHeaders.has(name)) headers[name] = value;
+  const own = message.headers;
+  for (const name in own) if (!ownHeaders.has(name)) headers[name] = own[name];
   // The record's own timestamp carries the publish time and attempt 1 is implied, so a first publish
   // adds one header of ours (the id): fewer bytes for kafkajs to encode and checksum per record.
-  Object.assign(headers, extra);
+  for (const name in extra) headers[name] = extra[name];
   headers[header.id] = message.id;
   if (attempt !== 1) headers[header.attempt] = String(attempt);
   return {
@@ -602,18 +747,28 @@ function headerText(value: IHeaders[string]): string | undefined {
   return first === undefined ? undefined : first.toString();
 }
 
+const noHeaders: Readonly<Record<string, string>> = Object.freeze({});
+const noBody = new Uint8Array(0);
+
 function fromKafka(raw: KafkaMessage, topic: string): ReceivedMessage {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(raw.headers ?? {})) {
-    const text = headerText(value);
-    if (!ownHeaders.has(name) && text !== undefined) headers[name] = text;
+  // Records without headers of their own share one frozen empty object; the value Buffer is a Uint8Array
+  // already, so it is the body as is (no view, no copy).
+  let headers: Record<string, string> | undefined;
+  const rawHeaders = raw.headers;
+  if (rawHeaders !== undefined) {
+    for (const name in rawHeaders) {
+      if (ownHeaders.has(name)) continue;
+      const text = headerText(rawHeaders[name]);
+      if (text === undefined) continue;
+      headers ??= {};
+      headers[name] = text;
+    }
   }
-  const value = raw.value ?? Buffer.alloc(0);
   return {
     id: headerText(raw.headers?.[header.id]) ?? `${topic}:${raw.offset}`,
     topic,
-    body: new Uint8Array(value.buffer, value.byteOffset, value.byteLength),
-    headers,
+    body: raw.value ?? noBody,
+    headers: headers ?? noHeaders,
     key: raw.key === null ? undefined : raw.key.toString(),
     timestamp: Number(headerText(raw.headers?.[header.timestamp]) ?? raw.timestamp),
     attempt: Number(headerText(raw.headers?.[header.attempt]) ?? 1),

@@ -92,6 +92,8 @@ export class RabbitMqTransport implements Transport {
   readonly #closeController = new AbortController();
   #connection: ChannelModel | undefined;
   #publishChannel: ConfirmChannel | undefined;
+  /** The connection whose topology and consumers are set up (`#open` finished on it). */
+  #opened: ChannelModel | undefined;
   #ready: Promise<void> | undefined;
   #reopening: Promise<ConfirmChannel> | undefined;
   #closed = false;
@@ -142,6 +144,7 @@ export class RabbitMqTransport implements Transport {
     for (const subscription of this.#subscriptions) {
       if (!subscription.stopped) await this.#consume(connection, subscription);
     }
+    this.#opened = connection;
   }
 
   #lost(connection: ChannelModel): void {
@@ -240,13 +243,30 @@ export class RabbitMqTransport implements Transport {
   async publish(messages: readonly TransportMessage[], signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
     if (this.#closed) throw closedError('RabbitMqTransport');
-    let channel: ConfirmChannel;
-    try {
-      ({ publish: channel } = await raceSignal(this.#channel(), signal));
-    } catch (error) {
-      throw QueueError.isInstance(error) ? error : connectionLost(error);
+    // Connected (topology declared, channel open): no await, straight to the channel.
+    let channel = this.#opened === this.#connection ? this.#publishChannel : undefined;
+    if (channel === undefined) {
+      try {
+        ({ publish: channel } = await raceSignal(this.#channel(), signal));
+      } catch (error) {
+        throw QueueError.isInstance(error) ? error : connectionLost(error);
+      }
     }
-    const confirms: Array<Promise<void>> = [];
+    // The whole batch goes out, then one promise waits for all its confirms (no promise per message).
+    // Every message still has its own confirm callback: the first nack (or the channel closing with
+    // messages unconfirmed) fails the batch at once, as a per-message Promise.all did.
+    let unconfirmed = messages.length;
+    let resolveAll!: () => void;
+    let rejectAll!: (error: QueueError) => void;
+    const confirmed = new Promise<void>((resolve, reject) => {
+      resolveAll = resolve;
+      rejectAll = reject;
+    });
+    confirmed.catch(() => undefined); // a throw below leaves it unawaited; confirms may still fail it
+    const onConfirm = (error: unknown) => {
+      if (error !== null && error !== undefined) rejectAll(connectionLost(error));
+      else if (--unconfirmed === 0) resolveAll();
+    };
     for (const message of messages) {
       const delayMs = delayBucketMs(message.delayMs ?? 0);
       let exchange = message.topic;
@@ -257,12 +277,18 @@ export class RabbitMqTransport implements Transport {
         exchange = '';
         routingKey = name;
       }
-      confirms.push(this.#send(channel, exchange, routingKey, message, 1));
+      try {
+        this.#write(channel, exchange, routingKey, message, 1, undefined, onConfirm);
+      } catch (error) {
+        rejectAll(connectionLost(error)); // channel closed under us: the batch fails, later ones would too
+        break;
+      }
     }
     try {
-      await raceSignal(Promise.all(confirms), signal);
+      await raceSignal(confirmed, signal);
     } catch (error) {
-      throw signal.aborted ? error : connectionLost(error);
+      if (signal.aborted || QueueError.isInstance(error)) throw error;
+      throw connectionLost(error);
     }
   }
 
@@ -272,30 +298,41 @@ export class RabbitMqTransport implements Transport {
     routingKey: string,
     message: TransportMessage,
     attempt: number,
-    extraHeaders: Record<string, string> = {},
+    extraHeaders?: Readonly<Record<string, string>>,
   ): Promise<void> {
-    // The id travels as the AMQP messageId and attempt 1 is implied, so a first publish carries one header
-    // of ours (the timestamp) besides the key: less to encode per message and to store on the broker.
-    const headers: Record<string, string | number> = {
-      ...message.headers,
-      ...extraHeaders,
-      [header.timestamp]: message.timestamp,
-    };
-    if (attempt !== 1) headers[header.attempt] = attempt;
-    if (message.key !== undefined) headers[header.key] = message.key;
-    const properties: Options.Publish = { persistent: true, messageId: message.id, headers };
-    if (message.priority !== undefined) properties.priority = message.priority;
-    const { body } = message;
-    const content = Buffer.from(body.buffer, body.byteOffset, body.byteLength); // a view, not a copy
     return new Promise<void>((resolve, reject) => {
       try {
-        channel.publish(exchange, routingKey, content, properties, (error) =>
+        this.#write(channel, exchange, routingKey, message, attempt, extraHeaders, (error) =>
           error === null || error === undefined ? resolve() : reject(connectionLost(error)),
         );
       } catch (error) {
         reject(connectionLost(error));
       }
     });
+  }
+
+  /** Publishes one message on the confirm channel; `onConfirm` gets the broker's ack (null) or nack. */
+  #write(
+    channel: ConfirmChannel,
+    exchange: string,
+    routingKey: string,
+    message: TransportMessage,
+    attempt: number,
+    extraHeaders: Readonly<Record<string, string>> | undefined,
+    onConfirm: (error: unknown) => void,
+  ): void {
+    // The id travels as the AMQP messageId and attempt 1 is implied, so a first publish carries one header
+    // of ours (the timestamp) besides the key: less to encode per message and to store on the broker.
+    const headers: Record<string, string | number> =
+      extraHeaders === undefined ? { ...message.headers } : { ...message.headers, ...extraHeaders };
+    headers[header.timestamp] = message.timestamp;
+    if (attempt !== 1) headers[header.attempt] = attempt;
+    if (message.key !== undefined) headers[header.key] = message.key;
+    const properties: Options.Publish = { persistent: true, messageId: message.id, headers };
+    if (message.priority !== undefined) properties.priority = message.priority;
+    const { body } = message;
+    const content = Buffer.from(body.buffer, body.byteOffset, body.byteLength); // a view, not a copy
+    channel.publish(exchange, routingKey, content, properties, onConfirm);
   }
 
   async subscribe(request: SubscribeRequest): Promise<TransportSubscription> {

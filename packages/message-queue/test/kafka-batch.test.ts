@@ -1,0 +1,162 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Kafka, KafkaMessage } from 'kafkajs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { KafkaTransport } from '../src/adapters/kafka.ts';
+import { MessageQueue } from '../src/message-queue.ts';
+
+// The Kafka consume path hands a fetched batch over without a promise per record: these tests drive
+// `eachBatch` directly (a kafkajs stand-in) and check what it resolves, commits and hands over.
+
+const open: MessageQueue[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((q) => q.close({ timeoutMs: 500 })));
+});
+
+type BatchPayload = {
+  batch: { topic: string; partition: number; messages: KafkaMessage[] };
+  heartbeat: () => Promise<void>;
+  isRunning: () => boolean;
+  isStale: () => boolean;
+  resolveOffset: (offset: string) => void;
+};
+type EachBatch = (payload: BatchPayload) => Promise<void>;
+
+function fakeKafka() {
+  const commits: unknown[] = [];
+  const seeks: unknown[] = [];
+  let provide: (run: EachBatch) => void = () => undefined;
+  const eachBatch = new Promise<EachBatch>((resolve) => {
+    provide = resolve;
+  });
+  const client = {
+    producer: () => ({
+      connect: async () => undefined,
+      disconnect: async () => undefined,
+      sendBatch: async () => [],
+    }),
+    admin: () => ({
+      connect: async () => undefined,
+      disconnect: async () => undefined,
+      listTopics: async () => [],
+      createTopics: async () => true,
+      fetchTopicMetadata: async ({ topics }: { topics: string[] }) => ({
+        topics: topics.map((name) => ({
+          name,
+          partitions: [{ partitionId: 0, leader: 1, partitionErrorCode: 0 }],
+        })),
+      }),
+    }),
+    consumer: () => {
+      let onJoin: () => void = () => undefined;
+      return {
+        events: { GROUP_JOIN: 'consumer.group_join' },
+        on: (_event: string, listener: () => void) => {
+          onJoin = listener;
+          return () => undefined;
+        },
+        connect: async () => undefined,
+        subscribe: async () => undefined,
+        run: async (config: { eachBatch: EachBatch }) => {
+          provide(config.eachBatch);
+          queueMicrotask(() => onJoin());
+        },
+        commitOffsets: async (offsets: unknown) => void commits.push(offsets),
+        seek: (target: unknown) => void seeks.push(target),
+        pause: () => undefined,
+        resume: () => undefined,
+        disconnect: async () => undefined,
+      };
+    },
+  };
+  return { client: client as unknown as Kafka, eachBatch, commits, seeks };
+}
+
+function record(offset: number, key: string): KafkaMessage {
+  return {
+    key: Buffer.from(key),
+    value: Buffer.from(JSON.stringify({ offset, key })),
+    timestamp: '1700000000000',
+    attributes: 0,
+    offset: String(offset),
+    size: 0,
+    headers: {},
+  } as unknown as KafkaMessage;
+}
+
+function payload(messages: KafkaMessage[], resolved: string[]): BatchPayload {
+  return {
+    batch: { topic: 'orders', partition: 0, messages },
+    heartbeat: async () => undefined,
+    isRunning: () => true,
+    isStale: () => false,
+    resolveOffset: (offset) => void resolved.push(offset),
+  };
+}
+
+describe('KafkaTransport batches', () => {
+  it('hands a batch through a small prefetch in per-key order, then resolves and commits it once', async () => {
+    const kafka = fakeKafka();
+    const queue = new MessageQueue({ transport: new KafkaTransport({ kafka: kafka.client }) });
+    open.push(queue);
+    const seen = new Map<string, number[]>();
+    let running = 0;
+    let peak = 0;
+    await queue.consume<{ offset: number; key: string }>(
+      'orders',
+      async (m) => {
+        running++;
+        peak = Math.max(peak, running);
+        await sleep(m.payload.offset % 3);
+        running--;
+        seen.set(m.payload.key, [...(seen.get(m.payload.key) ?? []), m.payload.offset]);
+      },
+      { concurrency: 3, prefetch: 10 },
+    );
+    const eachBatch = await kafka.eachBatch;
+    const resolved: string[] = [];
+    const messages = Array.from({ length: 200 }, (_, n) => record(n, `k${n % 4}`));
+    await eachBatch(payload(messages, resolved));
+    for (const [key, offsets] of seen) {
+      expect(offsets, key).toEqual([...offsets].sort((a, b) => a - b));
+    }
+    expect([...seen.values()].flat()).toHaveLength(200);
+    expect(peak).toBeLessThanOrEqual(3);
+    // kafkajs keeps only the last resolved offset: resolving the last one is enough.
+    expect(resolved).toEqual(['199']);
+    expect(kafka.commits).toEqual([[{ topic: 'orders', partition: 0, offset: '200' }]]);
+    expect(kafka.seeks).toEqual([]);
+  });
+
+  it('does not hand a record over twice when kafkajs fetches it again while its first copy runs', async () => {
+    const kafka = fakeKafka();
+    const queue = new MessageQueue({ transport: new KafkaTransport({ kafka: kafka.client }) });
+    open.push(queue);
+    const handled: number[] = [];
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await queue.consume<{ offset: number }>(
+      'orders',
+      async (m) => {
+        if (m.payload.offset === 1) await held;
+        handled.push(m.payload.offset);
+      },
+      { concurrency: 10, prefetch: 10 },
+    );
+    const eachBatch = await kafka.eachBatch;
+    const first: string[] = [];
+    const second: string[] = [];
+    const firstDone = eachBatch(payload([record(0, 'a'), record(1, 'b'), record(2, 'c')], first));
+    await sleep(5);
+    // A rebalance made kafkajs fetch from offset 1 again while offset 1 still runs.
+    const secondDone = eachBatch(payload([record(1, 'b'), record(2, 'c'), record(3, 'd')], second));
+    await sleep(5);
+    expect(handled.sort()).toEqual([0, 2, 3]);
+    release();
+    await Promise.all([firstDone, secondDone]);
+    expect(handled.sort()).toEqual([0, 1, 2, 3]);
+    expect(first).toEqual(['2']);
+    expect(second).toEqual(['3']);
+  });
+});
