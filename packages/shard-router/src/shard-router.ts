@@ -25,6 +25,7 @@ import {
 import { gather, type PartialResultPolicy } from './scatter-gather.ts';
 import type { ShardClient, ShardDatabase, ShardQueryResult } from './shard-database.ts';
 import { compileShardMap, type ShardInfo, type ShardLocator, type ShardMap } from './shard-map.ts';
+import type { ShardMapStore } from './shard-map-store.ts';
 import { type DistributedTransaction, runTransaction } from './two-phase-commit.ts';
 
 export interface RoutedQueryOptions {
@@ -86,6 +87,7 @@ export class ShardRouter {
   #confirmedAt = 0;
   #poller: NodeJS.Timeout | undefined;
   #refreshing: Promise<void> | undefined;
+  #refreshAgain: Promise<void> | undefined;
   #closed: Promise<void> | undefined;
   #forgettable: string[] = [];
   #forgetTimer: NodeJS.Timeout | undefined;
@@ -147,33 +149,53 @@ export class ShardRouter {
     return this.#map.epoch;
   }
 
-  /** Re-reads the store now (the router also polls every `pollIntervalMs`). */
+  /**
+   * Re-reads the store now (the router also polls every `pollIntervalMs`). The read starts after the call:
+   * a call made while another read is in flight (a poll that may predate a map just published) waits for
+   * it and then reads again, one follow-up read shared by every call made meanwhile.
+   */
   refreshMap(): Promise<void> {
     const store = this.#options.store;
     if (store === undefined) return Promise.resolve();
-    this.#refreshing ??= (async () => {
-      try {
-        const head = await store.head();
-        if (head === undefined) return;
-        if (head.epoch !== this.#map.epoch) {
-          const record = await store.load();
-          if (record !== undefined) this.#install(record.map, record.frozen);
-        } else {
-          this.#frozen = head.frozen;
-          this.#confirmedAt = Date.now();
-        }
-      } catch (error) {
-        const failure = new ShardRouterError('SHARD_MAP_STALE', 'could not read the shard map store', {
-          cause: error,
-          retryable: true,
-        });
-        this.#events.emit('map.refresh.fail', { error: failure });
-        throw failure;
-      } finally {
-        this.#refreshing = undefined;
+    const inFlight = this.#refreshing;
+    if (inFlight === undefined) return this.#readStore(store);
+    this.#refreshAgain ??= inFlight
+      .catch(() => undefined)
+      .then(() => {
+        this.#refreshAgain = undefined;
+        // A read started after the in-flight one ended also started after this call: share it.
+        return this.#refreshing ?? this.#readStore(store);
+      });
+    return this.#refreshAgain;
+  }
+
+  #readStore(store: ShardMapStore): Promise<void> {
+    const reading = this.#read(store).finally(() => {
+      if (this.#refreshing === reading) this.#refreshing = undefined;
+    });
+    this.#refreshing = reading;
+    return reading;
+  }
+
+  async #read(store: ShardMapStore): Promise<void> {
+    try {
+      const head = await store.head();
+      if (head === undefined) return;
+      if (head.epoch !== this.#map.epoch) {
+        const record = await store.load();
+        if (record !== undefined) this.#install(record.map, record.frozen);
+      } else {
+        this.#frozen = head.frozen;
+        this.#confirmedAt = Date.now();
       }
-    })();
-    return this.#refreshing;
+    } catch (error) {
+      const failure = new ShardRouterError('SHARD_MAP_STALE', 'could not read the shard map store', {
+        cause: error,
+        retryable: true,
+      });
+      this.#events.emit('map.refresh.fail', { error: failure });
+      throw failure;
+    }
   }
 
   #check(): void {

@@ -217,4 +217,62 @@ describe('rebalance on embedded shards', () => {
     expect(await store.loadRebalance()).toBeUndefined();
     await router.close();
   }, 60_000);
+
+  it('cleans up on the map in the store when the router cannot re-read it after the cutovers', async () => {
+    const template = sharedPglite();
+    await template.exec(
+      'CREATE TABLE IF NOT EXISTS public.items (id bigint PRIMARY KEY, name text NOT NULL, tags jsonb, price numeric(12, 2))',
+    );
+    const instances = new Map<string, ShardDatabase>();
+    const shards: ShardInfo[] = [{ id: 'q0' }, { id: 'q1' }, { id: 'q2' }];
+    for (const shard of shards) {
+      const clone = (await template.clone()) as PGlite;
+      clones.push(clone);
+      instances.set(shard.id, createPgliteShardDatabase({ db: clone }));
+    }
+    // Once the rebalance runs, the router's reads of the epoch fail: its copy of the map stays on the
+    // epoch before the cutovers (publishing still works).
+    let headFails = false;
+    const store = new (class extends MemoryShardMapStore {
+      override async head() {
+        if (headFails) throw new Error('store unreachable for reads of the head');
+        return super.head();
+      }
+    })(createBucketShardMap(shards.slice(0, 2), 64));
+    const router = await ShardRouter.open({
+      store,
+      connect: (shard) => instances.get(shard.id)!,
+      closeDatabases: false,
+      pollIntervalMs: 50,
+      mapLeaseMs: 60_000,
+    });
+    for (let id = 1; id <= 200; id++) {
+      await router.query(id, 'INSERT INTO items VALUES ($1, $2, $3, $4)', [id, `item ${id}`, null, id]);
+    }
+    const before = router.epoch;
+    const handle = await router.rebalance({
+      tables: [{ name: 'items', keyColumn: 'id' }],
+      addShards: [shards[2]!],
+      cleanupDelayMs: 0,
+    });
+    headFails = true;
+    const report = await handle.done;
+    expect(report.status).toBe('done');
+    expect(report.bucketsMoved).toBe(21);
+    expect(router.epoch).toBe(before); // the router never saw the new epochs
+    const stored = (await store.load())!.map;
+    const owners = (stored.strategy as { buckets: readonly string[] }).buckets;
+    const seen = new Map<number, string>();
+    for (const shard of shards) {
+      const { rows } = await instances.get(shard.id)!.query<{ id: string }>('SELECT id::text FROM items');
+      for (const row of rows) {
+        expect(seen.get(Number(row.id)), `item ${row.id} on two shards`).toBeUndefined();
+        seen.set(Number(row.id), shard.id);
+        expect(owners[bucketOf(Number(row.id), 64)], `item ${row.id} on ${shard.id}`).toBe(shard.id);
+      }
+    }
+    expect(seen.size).toBe(200);
+    headFails = false;
+    await router.close();
+  }, 60_000);
 });

@@ -1,6 +1,6 @@
 // The router end to end on embedded PostgreSQL (PGlite): one instance, one schema per shard.
 import type { PGliteInterface } from '@electric-sql/pglite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createPgliteShardDatabase } from '../src/adapters/pglite.ts';
 import { createBucketShardMap, planBuckets } from '../src/bucket-planner.ts';
 import { PostgresShardMapStore } from '../src/postgres-shard-map-store.ts';
@@ -289,6 +289,34 @@ describe('ShardRouter watching a versioned map', () => {
     const moved = plan.moves.length;
     expect(moved).toBeGreaterThan(0);
     expect(() => router.shardFor('k')).not.toThrow();
+    await router.close();
+  });
+
+  it('refreshMap reads the store after the call, even while a poll that predates a publish is in flight', async () => {
+    // A poll whose read of the head is held until the test lets it go: it saw epoch 1.
+    let release: (() => void) | undefined;
+    const store = new (class extends MemoryShardMapStore {
+      override async head() {
+        const head = await super.head();
+        if (release === undefined && head?.epoch === 1) await new Promise<void>((go) => (release = go));
+        return head;
+      }
+    })(createBucketShardMap(shards, 32));
+    const router = await ShardRouter.open({ store, connect, pollIntervalMs: 60_000, mapLeaseMs: 120_000 });
+    const poll = router.refreshMap();
+    await vi.waitFor(() => expect(release).toBeDefined());
+    // A rebalance publishes epoch 2 and refreshes while the stale poll is still in flight.
+    const plan = planBuckets(router.map, [...shards, { id: 'z' }]);
+    expect(await store.publish(plan.next, 1)).toBe(true);
+    const refreshed = router.refreshMap();
+    release!();
+    await poll;
+    await refreshed;
+    expect(router.epoch).toBe(2);
+    expect(router.map.strategy).toEqual(plan.next.strategy);
+    // Calls made meanwhile share one follow-up read; later calls read again.
+    await Promise.all([router.refreshMap(), router.refreshMap()]);
+    expect(router.epoch).toBe(2);
     await router.close();
   });
 

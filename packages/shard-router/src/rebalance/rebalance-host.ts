@@ -43,6 +43,17 @@ export async function publishMap(
   throw rebalanceFailed('could not publish the next shard map: the epoch kept changing');
 }
 
+/**
+ * The map in the store. Decisions that act on shard data (which buckets still move, which rows cleanup
+ * deletes) take it from there: the router's copy may lag behind a publish (its refresh failed, or a poll
+ * installed an older read).
+ */
+export async function storedMap(host: RebalanceHost): Promise<ShardMap> {
+  const record = await host.store.load();
+  if (record === undefined) throw rebalanceFailed('the shard map store holds no map');
+  return record.map;
+}
+
 /** The bucket table of a bucket-strategy map (the rebalancer only runs on those). */
 export function bucketOwners(map: ShardMap): readonly string[] {
   return (map.strategy as { buckets: readonly string[] }).buckets;

@@ -5,7 +5,13 @@ import { moveBuckets } from './bucket-move.ts';
 import { lockKeys } from './capture.ts';
 import type { Move, RebalanceContext } from './rebalance-context.ts';
 import { RebalanceControl, Stopped } from './rebalance-control.ts';
-import { bucketOwners, publishMap, type RebalanceHost, type RebalanceStart } from './rebalance-host.ts';
+import {
+  bucketOwners,
+  publishMap,
+  type RebalanceHost,
+  type RebalanceStart,
+  storedMap,
+} from './rebalance-host.ts';
 import { type RebalanceJournal, saveJournal } from './rebalance-journal.ts';
 import type { ResolvedRebalanceOptions } from './rebalance-options.ts';
 import { ProgressTracker } from './rebalance-progress.ts';
@@ -173,7 +179,9 @@ export class Rebalancer implements RebalanceHandle {
   }
 
   async #moveTo(targetShards: readonly ShardInfo[], targetBuckets: readonly string[]): Promise<void> {
-    const known = new Set(this.#host.map().shards.map((shard) => shard.id));
+    // Which buckets still move is decided on the store's map: the router's copy may lag behind a publish.
+    const stored = await storedMap(this.#host);
+    const known = new Set(stored.shards.map((shard) => shard.id));
     const adding = targetShards.filter((shard) => !known.has(shard.id));
     if (adding.length > 0) {
       await publishMap(this.#host, (current) => ({
@@ -182,7 +190,7 @@ export class Rebalancer implements RebalanceHandle {
         shards: [...current.shards, ...adding],
       }));
     }
-    const moves = this.#moves(targetBuckets);
+    const moves = this.#moves(await storedMap(this.#host), targetBuckets);
     this.#progress.bucketsTotal =
       this.#progress.bucketsMoved + moves.reduce((sum, move) => sum + move.buckets.length, 0);
     this.#emit();
@@ -191,7 +199,7 @@ export class Rebalancer implements RebalanceHandle {
       await moveBuckets(this.#context, move);
     }
     const wanted = new Set(targetShards.map((shard) => shard.id));
-    if (this.#host.map().shards.some((shard) => !wanted.has(shard.id))) {
+    if ((await storedMap(this.#host)).shards.some((shard) => !wanted.has(shard.id))) {
       await publishMap(this.#host, (current) => ({
         ...current,
         epoch: current.epoch + 1,
@@ -200,9 +208,9 @@ export class Rebalancer implements RebalanceHandle {
     }
   }
 
-  /** Groups the buckets whose owner differs from `targetBuckets` by (current owner, new owner). */
-  #moves(targetBuckets: readonly string[]): Move[] {
-    const current = bucketOwners(this.#host.map());
+  /** Groups the buckets whose owner in `map` differs from `targetBuckets` by (current owner, new owner). */
+  #moves(map: ShardMap, targetBuckets: readonly string[]): Move[] {
+    const current = bucketOwners(map);
     const groups = new Map<string, Move>();
     targetBuckets.forEach((owner, bucket) => {
       const from = current[bucket]!;

@@ -3,7 +3,7 @@ import type { ShardClient } from '../shard-database.ts';
 import { bucketLocks, dropCapture, readBucketStates, setBucketState, syncCapture } from './capture.ts';
 import { dropBucketIndex, type MovingTable } from './moving-table.ts';
 import type { RebalanceContext } from './rebalance-context.ts';
-import { bucketOwners } from './rebalance-host.ts';
+import { bucketOwners, storedMap } from './rebalance-host.ts';
 import { wipeBuckets } from './row-mover.ts';
 
 /** Deletes the rows of `buckets` on `client` (bypassing the fence trigger), in batches of `batchRows * 5`. */
@@ -31,16 +31,17 @@ export async function dropIndexesIfIdle(
 }
 
 /**
- * Settles shard-side state against the map: buckets `moved` (or `fenced` and owned elsewhere now) get their
+ * Settles shard-side state against the map in the store: buckets `moved` (or `fenced` and owned elsewhere now) get their
  * rows deleted from the old shard once `cleanupDelayMs` has passed since the last cutover; states of buckets
  * the shard still owns (an interrupted move) are dropped; idle triggers and indexes are removed.
  * `firstPass`: also look for the temporary index on shards this run did not index (a crashed run's).
  */
 export async function reconcileShards(context: RebalanceContext, firstPass: boolean): Promise<void> {
   const { host, options, keys, progress, shards } = context;
-  const owners = bucketOwners(host.map());
   const wait = progress.lastCutoverAt + options.cleanupDelayMs - performance.now();
   if (progress.cutoverCount > 0 && wait > 0) await sleep(wait);
+  // From the store, not the router's copy: a stale copy would unfence moved buckets and keep their rows.
+  const owners = bucketOwners(await storedMap(host));
   for (const shard of shards.touched()) {
     const client = await shards.session(shard);
     const states = await readBucketStates(client, host.schema, options.mapName);
