@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Kafka, KafkaMessage } from 'kafkajs';
+import type { KafkaMessage } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KafkaTransport } from '../src/adapters/kafka.ts';
 import { MessageQueue } from '../src/message-queue.ts';
+import { type BatchPayload, fakeKafka } from './support/fake-kafka.ts';
 
 // The Kafka consume path hands a fetched batch over without a promise per record: these tests drive
 // `eachBatch` directly (a kafkajs stand-in) and check what it resolves, commits and hands over.
@@ -11,65 +12,6 @@ const open: MessageQueue[] = [];
 afterEach(async () => {
   await Promise.all(open.splice(0).map((q) => q.close({ timeoutMs: 500 })));
 });
-
-type BatchPayload = {
-  batch: { topic: string; partition: number; messages: KafkaMessage[] };
-  heartbeat: () => Promise<void>;
-  isRunning: () => boolean;
-  isStale: () => boolean;
-  resolveOffset: (offset: string) => void;
-};
-type EachBatch = (payload: BatchPayload) => Promise<void>;
-
-function fakeKafka() {
-  const commits: unknown[] = [];
-  const seeks: unknown[] = [];
-  let provide: (run: EachBatch) => void = () => undefined;
-  const eachBatch = new Promise<EachBatch>((resolve) => {
-    provide = resolve;
-  });
-  const client = {
-    producer: () => ({
-      connect: async () => undefined,
-      disconnect: async () => undefined,
-      sendBatch: async () => [],
-    }),
-    admin: () => ({
-      connect: async () => undefined,
-      disconnect: async () => undefined,
-      listTopics: async () => [],
-      createTopics: async () => true,
-      fetchTopicMetadata: async ({ topics }: { topics: string[] }) => ({
-        topics: topics.map((name) => ({
-          name,
-          partitions: [{ partitionId: 0, leader: 1, partitionErrorCode: 0 }],
-        })),
-      }),
-    }),
-    consumer: () => {
-      let onJoin: () => void = () => undefined;
-      return {
-        events: { GROUP_JOIN: 'consumer.group_join' },
-        on: (_event: string, listener: () => void) => {
-          onJoin = listener;
-          return () => undefined;
-        },
-        connect: async () => undefined,
-        subscribe: async () => undefined,
-        run: async (config: { eachBatch: EachBatch }) => {
-          provide(config.eachBatch);
-          queueMicrotask(() => onJoin());
-        },
-        commitOffsets: async (offsets: unknown) => void commits.push(offsets),
-        seek: (target: unknown) => void seeks.push(target),
-        pause: () => undefined,
-        resume: () => undefined,
-        disconnect: async () => undefined,
-      };
-    },
-  };
-  return { client: client as unknown as Kafka, eachBatch, commits, seeks };
-}
 
 function record(offset: number, key: string): KafkaMessage {
   return {

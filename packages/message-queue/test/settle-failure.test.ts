@@ -10,12 +10,13 @@ import {
   SendMessageBatchCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { Kafka, KafkaMessage } from 'kafkajs';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { KafkaMessage } from 'kafkajs';
+import { afterEach, describe, expect, it } from 'vitest';
 import { KafkaTransport } from '../src/adapters/kafka.ts';
 import { SqsTransport } from '../src/adapters/sqs.ts';
 import type { QueueEvents } from '../src/events.ts';
 import { MessageQueue } from '../src/message-queue.ts';
+import { fakeKafka } from './support/fake-kafka.ts';
 
 // A settle call (ack, retry, dead-letter) that fails must still free the prefetch slot it held, and the
 // message must come back: otherwise a consumer stalls after `prefetch` such failures.
@@ -205,66 +206,4 @@ function record(id: string, offset: string): KafkaMessage {
     size: 0,
     headers: { 'x-ballast-id': id, 'x-ballast-attempt': '1' },
   } as unknown as KafkaMessage;
-}
-
-type EachBatch = (payload: {
-  batch: { topic: string; partition: number; messages: KafkaMessage[] };
-  heartbeat: () => Promise<void>;
-  isRunning: () => boolean;
-  isStale: () => boolean;
-  resolveOffset: (offset: string) => void;
-}) => Promise<void>;
-
-/** A kafkajs stand-in: the test drives `eachBatch` itself; `sendBatch` fails the first `failSends` times. */
-function fakeKafka(options: { failSends: number }) {
-  let failSends = options.failSends;
-  const seeks: unknown[] = [];
-  let provide: (run: EachBatch) => void = () => undefined;
-  const eachBatch = new Promise<EachBatch>((resolve) => {
-    provide = resolve;
-  });
-  const client = {
-    producer: () => ({
-      connect: async () => undefined,
-      disconnect: async () => undefined,
-      sendBatch: async () => {
-        if (failSends-- > 0) throw new Error('broker gone');
-        return [];
-      },
-    }),
-    admin: () => ({
-      connect: async () => undefined,
-      disconnect: async () => undefined,
-      listTopics: async () => [],
-      createTopics: async () => true,
-      fetchTopicMetadata: async ({ topics }: { topics: string[] }) => ({
-        topics: topics.map((name) => ({
-          name,
-          partitions: [{ partitionId: 0, leader: 1, partitionErrorCode: 0 }],
-        })),
-      }),
-    }),
-    consumer: () => {
-      let onJoin: () => void = () => undefined;
-      return {
-        events: { GROUP_JOIN: 'consumer.group_join' },
-        on: (_event: string, listener: () => void) => {
-          onJoin = listener;
-          return () => undefined;
-        },
-        connect: async () => undefined,
-        subscribe: async () => undefined,
-        run: async (config: { eachBatch: EachBatch }) => {
-          provide(config.eachBatch);
-          queueMicrotask(() => onJoin());
-        },
-        commitOffsets: vi.fn(async () => undefined),
-        seek: (target: unknown) => void seeks.push(target),
-        pause: () => undefined,
-        resume: () => undefined,
-        disconnect: async () => undefined,
-      };
-    },
-  };
-  return { client: client as unknown as Kafka, eachBatch, seeks };
 }

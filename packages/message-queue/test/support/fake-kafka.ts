@@ -1,0 +1,68 @@
+import type { Kafka, KafkaMessage } from 'kafkajs';
+
+export type BatchPayload = {
+  batch: { topic: string; partition: number; messages: KafkaMessage[] };
+  heartbeat: () => Promise<void>;
+  isRunning: () => boolean;
+  isStale: () => boolean;
+  resolveOffset: (offset: string) => void;
+};
+export type EachBatch = (payload: BatchPayload) => Promise<void>;
+
+/**
+ * A kafkajs stand-in: the test drives `eachBatch` itself; commits and seeks are recorded; `sendBatch` fails
+ * the first `failSends` times.
+ */
+export function fakeKafka(options: { readonly failSends?: number } = {}) {
+  let failSends = options.failSends ?? 0;
+  const commits: unknown[] = [];
+  const seeks: unknown[] = [];
+  let provide: (run: EachBatch) => void = () => undefined;
+  const eachBatch = new Promise<EachBatch>((resolve) => {
+    provide = resolve;
+  });
+  const client = {
+    producer: () => ({
+      connect: async () => undefined,
+      disconnect: async () => undefined,
+      sendBatch: async () => {
+        if (failSends-- > 0) throw new Error('broker gone');
+        return [];
+      },
+    }),
+    admin: () => ({
+      connect: async () => undefined,
+      disconnect: async () => undefined,
+      listTopics: async () => [],
+      createTopics: async () => true,
+      fetchTopicMetadata: async ({ topics }: { topics: string[] }) => ({
+        topics: topics.map((name) => ({
+          name,
+          partitions: [{ partitionId: 0, leader: 1, partitionErrorCode: 0 }],
+        })),
+      }),
+    }),
+    consumer: () => {
+      let onJoin: () => void = () => undefined;
+      return {
+        events: { GROUP_JOIN: 'consumer.group_join' },
+        on: (_event: string, listener: () => void) => {
+          onJoin = listener;
+          return () => undefined;
+        },
+        connect: async () => undefined,
+        subscribe: async () => undefined,
+        run: async (config: { eachBatch: EachBatch }) => {
+          provide(config.eachBatch);
+          queueMicrotask(() => onJoin());
+        },
+        commitOffsets: async (offsets: unknown) => void commits.push(offsets),
+        seek: (target: unknown) => void seeks.push(target),
+        pause: () => undefined,
+        resume: () => undefined,
+        disconnect: async () => undefined,
+      };
+    },
+  };
+  return { client: client as unknown as Kafka, eachBatch, commits, seeks };
+}
