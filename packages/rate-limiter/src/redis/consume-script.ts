@@ -31,6 +31,32 @@ local function swCutoff(count, first, last, room)
   if count <= 2 then return first end
   return math.max(first, last - ((room - 1) * (last - first)) / (count - 2))
 end
+-- Sliding window: a window of n points from f to l, the first sn of them ending at se and the rest
+-- starting at ss (sn 0: one span); points still counted after cutoff, the earliest cutoff leaving room.
+local function spAfter(n, f, l, sn, se, ss, cutoff)
+  if sn == 0 then return swAfter(n, f, l, cutoff) end
+  return swAfter(sn, f, se, cutoff) + swAfter(n - sn, ss, l, cutoff)
+end
+local function spCutoff(n, f, l, sn, se, ss, room)
+  if sn == 0 then return swCutoff(n, f, l, room) end
+  local later = n - sn
+  if room >= later then return swCutoff(sn, f, se, room - later) end
+  return swCutoff(later, ss, l, room)
+end
+-- Sliding window: the window after recording cost points at now (the split moves to the pause before
+-- now if it is the longest).
+local function swRecord(n, f, l, sn, se, ss, cost)
+  if n == 0 then return cost, now, now, 0, 0, 0 end
+  local longest = 0
+  if sn ~= 0 then longest = ss - se end
+  if now - l > longest then return n + cost, f, now, n, l, now end
+  return n + cost, f, now, sn, se, ss
+end
+-- Sliding window: writes a window state collected in writes[i].
+local function swWrite(w)
+  redis.call('HSET', w[2], 'w', w[3], 'c', w[4], 'p', w[5], 'a', w[7], 'z', w[8], 'pa', w[9], 'pz', w[10],
+    's', w[11], 'se', w[12], 'ss', w[13], 'ps', w[14], 'pse', w[15], 'pss', w[16])
+end
 local function check(kb, ab)
 local cost = tonumber(ARGV[ab + 1])
 local n = tonumber(ARGV[ab + 2])
@@ -73,38 +99,42 @@ for i = 1, n do
   elseif algo == 's' or algo == 'S' then
     -- Mirrors src/algorithms/sliding-window.ts (same arithmetic, same order: memory and Redis agree).
     local ws = now - (now % window)
-    local st = redis.call('HMGET', key, 'w', 'c', 'p', 'a', 'z', 'pa', 'pz')
+    local st = redis.call('HMGET', key, 'w', 'c', 'p', 'a', 'z', 'pa', 'pz', 's', 'se', 'ss', 'ps', 'pse', 'pss')
     local w0 = tonumber(st[1])
-    local c, p = 0, 0
-    local fa = now
-    local pa, pz = 0, 0
-    local za = nil
+    local c, ca, cz, cs, cse, css = 0, 0, 0, 0, 0, 0
+    local p, pa, pz, ps, pse, pss = 0, 0, 0, 0, 0, 0
     if w0 == ws then
-      c = tonumber(st[2]); p = tonumber(st[3])
-      fa = tonumber(st[4]) or ws
-      za = tonumber(st[5])
+      c = tonumber(st[2])
+      if c ~= 0 then
+        -- Without times (earlier builds), this window's points count as spread up to now.
+        ca = tonumber(st[4]) or ws
+        cz = tonumber(st[5]) or now
+        cs = tonumber(st[8]) or 0; cse = tonumber(st[9]) or 0; css = tonumber(st[10]) or 0
+      end
+      p = tonumber(st[3])
       pa = tonumber(st[6]) or (ws - window)
       pz = tonumber(st[7]) or ws
+      ps = tonumber(st[11]) or 0; pse = tonumber(st[12]) or 0; pss = tonumber(st[13]) or 0
     elseif w0 == ws - window then
       p = tonumber(st[2])
       pa = tonumber(st[4]) or (ws - window)
       pz = tonumber(st[5]) or ws
+      ps = tonumber(st[8]) or 0; pse = tonumber(st[9]) or 0; pss = tonumber(st[10]) or 0
     end
-    if c == 0 then fa = now end
-    local la = za or now
-    if c == 0 then la = now end
     local elapsed = now - ws
-    local est = swAfter(p, pa, pz, now - window) + c
+    local est = spAfter(p, pa, pz, ps, pse, pss, now - window) + c
     ok = est + cost <= limit
     -- S (count 'all'): a rejected request is recorded too.
     local recorded = ok or algo == 'S'
+    local n2, f2, l2, s2, se2, ss2 = swRecord(c, ca, cz, cs, cse, css, cost)
     if not ok then
-      local cc, cl = c, la
-      if recorded then cc = c + cost; cl = now end
-      if cc + cost <= limit then
-        retry = ceil(swCutoff(p, pa, pz, limit - cc - cost) + window - now)
+      -- The current window once this request is recorded (unchanged when it is not).
+      local kn, kf, kl, ks, kse, kss = c, ca, cz, cs, cse, css
+      if recorded then kn, kf, kl, ks, kse, kss = n2, f2, l2, s2, se2, ss2 end
+      if kn + cost <= limit then
+        retry = ceil(spCutoff(p, pa, pz, ps, pse, pss, limit - kn - cost) + window - now)
       elseif cost <= limit then
-        retry = ceil(math.max(ws, swCutoff(cc, fa, cl, limit - cost)) + window - now)
+        retry = ceil(math.max(ws, spCutoff(kn, kf, kl, ks, kse, kss, limit - cost)) + window - now)
       else
         retry = window * 2
       end
@@ -115,10 +145,10 @@ for i = 1, n do
     remaining = math.floor(limit - used)
     if remaining < 0 then remaining = 0 end
     if recorded then reset = window
-    elseif c > 0 then reset = la + window - now
+    elseif c > 0 then reset = cz + window - now
     elseif p > 0 then reset = math.max(0, pz + window - now)
     else reset = 0 end
-    writes[i] = {algo, key, ws, c + cost, p, 2 * window - elapsed, fa, now, pa, pz}
+    writes[i] = {algo, key, ws, n2, p, 2 * window - elapsed, f2, l2, pa, pz, s2, se2, ss2, ps, pse, pss}
   elseif algo == 'l' then
     redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
     local count = redis.call('ZCARD', key)
@@ -187,7 +217,7 @@ if allowed then
         redis.call('PEXPIRE', w[2], math.max(1, w[5]))
       end
     elseif w[1] == 's' or w[1] == 'S' then
-      redis.call('HSET', w[2], 'w', w[3], 'c', w[4], 'p', w[5], 'a', w[7], 'z', w[8], 'pa', w[9], 'pz', w[10])
+      swWrite(w)
       redis.call('PEXPIRE', w[2], math.max(1, w[6]))
     elseif w[1] == 'l' then
       for j = 1, cost do redis.call('ZADD', w[2], now, ARGV[ab + 10] .. ':' .. j) end
@@ -202,7 +232,7 @@ else
     local w = writes[i]
     if w[1] == 'S' then
       -- Counts every request: recorded although another limit (or this one) rejected it.
-      redis.call('HSET', w[2], 'w', w[3], 'c', w[4], 'p', w[5], 'a', w[7], 'z', w[8], 'pa', w[9], 'pz', w[10])
+      swWrite(w)
       redis.call('PEXPIRE', w[2], math.max(1, w[6]))
     elseif oks[i] then
       local at = 3 + (i - 1) * 4

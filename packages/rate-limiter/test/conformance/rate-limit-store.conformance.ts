@@ -69,13 +69,14 @@ export function describeStoreConformance(name: string, makeStore: MakeStore): vo
         if (index < 9) clock.advance(100); // admissions at 0, 100, ..., 900 ms
       }
       clock.advance(350); // 1250 ms: the sliding window starts after 250 ms; the exact log still holds 7
-      // 1 (the last) + 8 * (900 - 250) / 900 = 6.78 of the previous window still count: 3 more fit.
+      // The window split at its first pause (all equal): 1 point at 0 ms, 9 from 100 to 900 ms, of which
+      // 1 (the last) + 7 * (900 - 250) / 800 = 6.69 still count: 3 more fit.
       expect(await admitted(limits, 5)).toBe(3);
       const rejected = await consume(limits);
       expect(rejected.allowed).toBe(false);
-      // 3 + 1 + (previous) <= 10 once 1 + 8 * (900 - x) / 900 <= 6, at x = 337.5: 88 ms from now.
-      expect(rejected.results[0]!.retryAfterMs).toBe(88);
-      clock.advance(87);
+      // 3 + 1 + (previous) <= 10 once 1 + 7 * (900 - x) / 800 <= 6, at x = 328.6: 79 ms from now.
+      expect(rejected.results[0]!.retryAfterMs).toBe(79);
+      clock.advance(78);
       expect((await consume(limits)).allowed).toBe(false);
       clock.advance(1);
       expect((await consume(limits)).allowed).toBe(true);
@@ -118,10 +119,11 @@ export function describeStoreConformance(name: string, makeStore: MakeStore): vo
         expect(admittedCount).toBe(5);
         // The rejected request was recorded: the window is full until it leaves.
         expect(last.results[0]).toMatchObject({ remaining: 0, resetMs: 1000 });
-        // This window's 10 requests (2000 .. 2900 ms) become the previous window: 1 + 8 * (2900 - x) / 900
-        // <= 4 from x = 2562.5, so the next request fits 663 ms from now (with no request in between).
-        expect(last.results[0]!.retryAfterMs).toBe(663);
-        clock.advance(663);
+        // This window's 10 requests (1 at 2000 ms, 9 from 2100 to 2900 ms) become the previous window:
+        // 1 + 7 * (2900 - x) / 800 <= 4 from x = 2557.1, so the next request fits 658 ms from now (with
+        // no request in between).
+        expect(last.results[0]!.retryAfterMs).toBe(658);
+        clock.advance(658);
         const after = await consume(limits);
         expect(after.allowed).toBe(true);
         expect(after.results[0]!.remaining).toBe(0);
