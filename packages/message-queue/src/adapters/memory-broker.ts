@@ -1,10 +1,12 @@
 import { QueueError } from '../errors.ts';
 import type { DeadLetter, ReceivedMessage, TransportMessage } from '../transport.ts';
+import { insertRanked, ReadyQueue } from './ready-queue.ts';
 
 interface Entry {
-  message: TransportMessage;
-  attempt: number;
-  seq: number;
+  readonly message: TransportMessage;
+  readonly attempt: number;
+  readonly seq: number;
+  readonly priority: number;
 }
 
 export interface MemorySubscriber {
@@ -13,9 +15,16 @@ export interface MemorySubscriber {
   readonly deliver: (entry: ReceivedMessage, tag: number) => void;
 }
 
-/** One consumer group's queue: ready entries ordered by (priority desc, seq asc), in-flight, delayed, DLQ. */
+/**
+ * One consumer group's queue: ready entries ordered by (priority desc, seq asc), entries waiting for
+ * their key's in-flight message, in-flight, delayed, DLQ. Every step is O(log n), so a deep backlog
+ * drains in O(n log n).
+ */
 class GroupQueue {
-  readonly ready: Entry[] = [];
+  readonly ready = new ReadyQueue<Entry>();
+  /** Per key, in ready order: entries that came up while the key had a message in flight. */
+  readonly waiting = new Map<string, Entry[]>();
+  waitingCount = 0;
   readonly inFlight = new Map<
     number,
     { entry: Entry; key: string | undefined; subscriber: MemorySubscriber }
@@ -26,38 +35,41 @@ class GroupQueue {
   readonly deadLetters: DeadLetter[] = [];
   #next = 0;
 
-  insert(entry: Entry): void {
-    const priority = entry.message.priority ?? 0;
-    let index = this.ready.length;
-    while (index > 0) {
-      const before = this.ready[index - 1]!;
-      const beforePriority = before.message.priority ?? 0;
-      if (beforePriority > priority || (beforePriority === priority && before.seq < entry.seq)) break;
-      index--;
-    }
-    this.ready.splice(index, 0, entry);
-  }
-
   /** Hand ready entries to subscribers with room, keeping one in-flight message per key. */
   pump(nextTag: () => number): void {
     if (this.subscribers.length === 0) return;
-    let index = 0;
-    while (index < this.ready.length) {
+    while (this.ready.size > 0) {
       const subscriber = this.#subscriberWithRoom();
       if (subscriber === undefined) return;
-      const entry = this.ready[index]!;
+      const entry = this.ready.shift()!;
       const key = entry.message.key;
       if (key !== undefined && this.keysInFlight.has(key)) {
-        index++;
+        this.#wait(key, entry);
         continue;
       }
-      this.ready.splice(index, 1);
       const tag = nextTag();
       if (key !== undefined) this.keysInFlight.add(key);
       this.inFlight.set(tag, { entry, key, subscriber });
       subscriber.unsettled++;
       subscriber.deliver({ ...entry.message, attempt: entry.attempt }, tag);
     }
+  }
+
+  /** The key's in-flight message settled: its first waiting entry goes back among the ready ones. */
+  keyFreed(key: string): void {
+    this.keysInFlight.delete(key);
+    const waiting = this.waiting.get(key);
+    if (waiting === undefined) return;
+    this.ready.push(waiting.shift()!);
+    this.waitingCount--;
+    if (waiting.length === 0) this.waiting.delete(key);
+  }
+
+  #wait(key: string, entry: Entry): void {
+    const waiting = this.waiting.get(key);
+    if (waiting === undefined) this.waiting.set(key, [entry]);
+    else insertRanked(waiting, entry);
+    this.waitingCount++;
   }
 
   #subscriberWithRoom(): MemorySubscriber | undefined {
@@ -121,15 +133,15 @@ export class MemoryBroker {
     delayMs: number,
     seq = ++this.#seq,
   ): void {
-    const entry: Entry = { message, attempt, seq };
+    const entry: Entry = { message, attempt, seq, priority: message.priority ?? 0 };
     if (delayMs <= 0) {
-      queue.insert(entry);
+      queue.ready.push(entry);
       queue.pump(() => ++this.#tag);
       return;
     }
     const timer = setTimeout(() => {
       queue.timers.delete(timer);
-      queue.insert({ ...entry, seq: ++this.#seq });
+      queue.ready.push({ ...entry, seq: ++this.#seq });
       queue.pump(() => ++this.#tag);
     }, delayMs);
     timer.unref();
@@ -165,10 +177,10 @@ export class MemoryBroker {
     const inFlight = queue.inFlight.get(tag);
     if (inFlight === undefined) return false;
     queue.inFlight.delete(tag);
-    if (inFlight.key !== undefined) queue.keysInFlight.delete(inFlight.key);
+    if (inFlight.key !== undefined) queue.keyFreed(inFlight.key);
     inFlight.subscriber.unsettled--;
     const { entry } = inFlight;
-    if (outcome.kind === 'release') queue.insert(entry);
+    if (outcome.kind === 'release') queue.ready.push(entry);
     else if (outcome.kind === 'retry')
       this.#enqueue(queue, entry.message, entry.attempt + 1, outcome.delayMs);
     else if (outcome.kind === 'dead') {
@@ -193,7 +205,9 @@ export class MemoryBroker {
   /** Ready plus delayed plus in-flight messages of a group. */
   depth(topic: string, group: string): number {
     const queue = this.#topics.get(topic)?.get(group);
-    return queue === undefined ? 0 : queue.ready.length + queue.inFlight.size + queue.timers.size;
+    return queue === undefined
+      ? 0
+      : queue.ready.size + queue.waitingCount + queue.inFlight.size + queue.timers.size;
   }
 
   /** @internal */
