@@ -1,6 +1,5 @@
 import { compare, nsPerOperation, type ResultRow } from '@ballast-internal/bench';
 import { createPgShardDatabase } from '../src/adapters/pg.ts';
-import { PostgresCoordinatorLog } from '../src/coordinator-log.ts';
 import type { ShardInfo } from '../src/shard-map.ts';
 import { ShardRouter } from '../src/shard-router.ts';
 import { type DelayingRelay, delayingRelay } from '../test/delaying-relay.ts';
@@ -10,10 +9,11 @@ import type { PgShardSet } from '../test/pg-shards.ts';
 const linkDelayMs = 1;
 
 /**
- * `two-phase-commit`: a transfer across two shards on the two clusters (PREPARE ×2, logged decision,
- * COMMIT PREPARED ×2) against the same two updates committed on one shard, through the same router and
- * pools. On loopback (the goal row) and, report only, through relays that delay every request by 1 ms
- * (shards and coordinator log), where round trips rather than server CPU dominate.
+ * `two-phase-commit`: a transfer across two shards on the two clusters (PREPARE on the second shard while
+ * the first records the decision in its own transaction, COMMIT on the first, COMMIT PREPARED on the
+ * second) against the same two updates committed on one shard, through the same router and pools. On
+ * loopback (the goal row) and, report only, through relays that delay every request by 1 ms, where round
+ * trips rather than server CPU dominate.
  */
 export async function twoPhaseRows(set: PgShardSet): Promise<ResultRow[]> {
   const loopback = await transferTimings([set.shards[0]!, set.shards[1]!], set, (url) => url, {
@@ -24,7 +24,7 @@ export async function twoPhaseRows(set: PgShardSet): Promise<ResultRow[]> {
   const relays: DelayingRelay[] = [];
   const relayed = new Map<string, string>();
   try {
-    for (const url of [set.urls.get(set.shards[2]!.id)!, set.urls.get(set.shards[3]!.id)!, set.metaUrl]) {
+    for (const url of [set.urls.get(set.shards[2]!.id)!, set.urls.get(set.shards[3]!.id)!]) {
       const relay = await delayingRelay(url, linkDelayMs);
       relays.push(relay);
       relayed.set(url, relay.url);
@@ -66,14 +66,10 @@ async function transferTimings(
   route: (url: string) => string,
   options: { operations: number; samples: number; warmup: number },
 ): Promise<{ twoShards: number; oneShard: number }> {
-  const meta = createPgShardDatabase({ connectionString: route(set.metaUrl), maxConnections: 2 });
-  const log = new PostgresCoordinatorLog({ database: meta });
-  await log.ensureSchema();
   const router = await ShardRouter.open({
     map: { epoch: 1, shards: [a, b], strategy: { kind: 'directory', entries: { a: a.id, b: b.id } } },
     connect: (shard) =>
       createPgShardDatabase({ connectionString: route(set.urls.get(shard.id)!), maxConnections: 3 }),
-    coordinatorLog: log,
   });
   try {
     await router.migrate({
@@ -99,6 +95,5 @@ async function transferTimings(
     return { twoShards: timings.ours! / 1e3, oneShard: timings['single-shard-commit']! / 1e3 };
   } finally {
     await router.close();
-    await meta.close();
   }
 }

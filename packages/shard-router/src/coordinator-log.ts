@@ -5,9 +5,10 @@ import type { ShardDatabase } from './shard-database.ts';
 export type Decision = 'commit' | 'abort';
 
 /**
- * The two-phase-commit coordinator's durable log. `decide` is a first-writer-wins record: the
- * coordinator proposes `commit` after every participant prepared; recovery proposes `abort` for
- * in-doubt transactions with no record. Whoever writes first decides; both read the winner.
+ * The durable log where earlier versions of this package kept two-phase-commit decisions (transactions
+ * now keep theirs on their first shard). Recovery still reads it for transactions those versions
+ * prepared (gids `ballast_sr:<txid>:<shardId>`). `decide` is a first-writer-wins record: recovery
+ * proposes `abort`; an earlier `commit` wins.
  */
 export interface CoordinatorLog {
   decide(txid: string, decision: Decision, participants: readonly string[]): Promise<Decision>;

@@ -1,7 +1,7 @@
-import type { CoordinatorLog } from './coordinator-log.ts';
-import { queryFailed, type ShardRouterError } from './errors.ts';
+import type { CoordinatorLog, Decision } from './coordinator-log.ts';
+import { queryFailed, ShardRouterError } from './errors.ts';
 import type { ShardDatabase } from './shard-database.ts';
-import { gidLiteral, gidPrefix } from './two-phase-commit.ts';
+import { gidLiteral, gidPrefix, parseGid } from './two-phase-commit.ts';
 
 export interface RecoveryOptions {
   /**
@@ -25,14 +25,26 @@ export interface RecoveryReport {
   readonly unreachableShards: ReadonlyArray<{ readonly shardId: string; readonly error: ShardRouterError }>;
 }
 
+/** Where recovery reads (and, first writer wins, writes) decisions. */
+export interface DecisionSource {
+  /** Records `abort` on the holder shard unless a decision is there already; returns the one that stands. */
+  decideAbort(holderShardId: string, txid: string): Promise<Decision>;
+  /** Drops the holder's `commit` records of transactions now committed everywhere. */
+  forget(holderShardId: string, txids: readonly string[]): Promise<void>;
+  /** The coordinator log of transactions prepared by earlier versions (gids without a holder), if configured. */
+  readonly log: CoordinatorLog | undefined;
+}
+
 /**
- * Resolves in-doubt two-phase transactions on `shards`: commit when the coordinator log holds a
- * commit decision, otherwise log an abort (first writer wins, so a late coordinator cannot commit
- * afterwards) and roll back.
+ * Resolves in-doubt two-phase transactions on `shards`: commit when the holder shard named in the gid
+ * has a commit record, otherwise record an abort there (first writer wins: a holder transaction still
+ * open makes the insert wait for its outcome, and a late coordinator's commit record then fails) and roll
+ * back. Abort records are kept, so that no late coordinator can ever commit; commit records are dropped
+ * once every participant committed.
  */
 export async function recoverPrepared(
   shards: ReadonlyArray<{ readonly shardId: string; readonly database: ShardDatabase }>,
-  log: CoordinatorLog,
+  source: DecisionSource,
   minAgeMs: number,
   onResolved: (gid: string, shardId: string, action: 'commit' | 'rollback') => void,
 ): Promise<RecoveryReport> {
@@ -40,8 +52,27 @@ export async function recoverPrepared(
   const rolledBack: string[] = [];
   const failed: Array<{ gid: string; shardId: string; error: ShardRouterError }> = [];
   const unreachableShards: Array<{ shardId: string; error: ShardRouterError }> = [];
-  const resolvedTxids = new Set<string>();
+  const resolved = new Map<string, { holder: string | undefined; decision: Decision }>();
   const unresolvedTxids = new Set<string>();
+  // One decision per transaction per run, shared by its participants.
+  const decisions = new Map<string, Promise<Decision>>();
+  const decide = (txid: string, holder: string | undefined): Promise<Decision> => {
+    let decision = decisions.get(txid);
+    if (decision === undefined) {
+      if (holder !== undefined) decision = source.decideAbort(holder, txid);
+      else if (source.log !== undefined) decision = source.log.decide(txid, 'abort', []);
+      else {
+        decision = Promise.reject(
+          new ShardRouterError(
+            'SHARD_INVALID_OPTION',
+            `transaction ${txid} was prepared by an earlier version: recovering it needs option "coordinatorLog"`,
+          ),
+        );
+      }
+      decisions.set(txid, decision);
+    }
+    return decision;
+  };
   await Promise.all(
     shards.map(async ({ shardId, database }) => {
       let rows: Array<{ gid: string }>;
@@ -57,25 +88,43 @@ export async function recoverPrepared(
         return;
       }
       for (const { gid } of rows) {
-        const txid = gid.slice(gidPrefix.length, gid.lastIndexOf(':'));
+        const parsed = parseGid(gid);
+        if (parsed === undefined) continue;
+        const { txid, holder } = parsed;
         try {
-          const decision = await log.decide(txid, 'abort', []);
+          const decision = await decide(txid, holder);
           const action = decision === 'commit' ? 'commit' : 'rollback';
-          await database.query(
-            `${decision === 'commit' ? 'COMMIT' : 'ROLLBACK'} PREPARED ${gidLiteral(gid)}`,
-          );
+          try {
+            await database.query(
+              `${decision === 'commit' ? 'COMMIT' : 'ROLLBACK'} PREPARED ${gidLiteral(gid)}`,
+            );
+          } catch (error) {
+            // No longer prepared: its coordinator (still alive) resolved it by the same decision.
+            if ((error as { code?: unknown }).code === '42704') continue;
+            throw error;
+          }
           (decision === 'commit' ? committed : rolledBack).push(gid);
-          resolvedTxids.add(txid);
+          resolved.set(txid, { holder, decision });
           onResolved(gid, shardId, action);
         } catch (error) {
           unresolvedTxids.add(txid);
-          failed.push({ gid, shardId, error: queryFailed(shardId, error) });
+          failed.push({ gid, shardId, error: queryFailed(holder ?? shardId, error) });
         }
       }
     }),
   );
   if (unreachableShards.length === 0) {
-    await log.forget([...resolvedTxids].filter((txid) => !unresolvedTxids.has(txid)));
+    const done = [...resolved].filter(([txid]) => !unresolvedTxids.has(txid));
+    const legacy = done.filter(([, { holder }]) => holder === undefined).map(([txid]) => txid);
+    if (legacy.length > 0) await source.log?.forget(legacy).catch(() => undefined);
+    const byHolder = new Map<string, string[]>();
+    for (const [txid, { holder, decision }] of done) {
+      if (holder === undefined || decision !== 'commit') continue;
+      byHolder.set(holder, [...(byHolder.get(holder) ?? []), txid]);
+    }
+    await Promise.all(
+      [...byHolder].map(([holder, txids]) => source.forget(holder, txids).catch(() => undefined)),
+    );
   }
   return { committed, rolledBack, failed, unreachableShards };
 }

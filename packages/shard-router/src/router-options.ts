@@ -28,11 +28,14 @@ export interface ShardRouterOptions {
   readonly fetchBatchSize?: number | undefined;
   /** Deadline of a whole transaction (callback, prepare and decision). @default 30000 */
   readonly transactionTimeoutMs?: number | undefined;
-  /** Durable coordinator log; required for transactions that touch more than one shard. @default undefined */
+  /**
+   * Only to recover transactions prepared by earlier versions of this package, which kept decisions in a coordinator log;
+   * transactions now keep their decision on their first shard. @default undefined
+   */
   readonly coordinatorLog?: CoordinatorLog | undefined;
   /** Prefix of this router's transaction ids (≤ 40 of [A-Za-z0-9_-]). @default a random id */
   readonly coordinatorId?: string | undefined;
-  /** Schema of the per-shard `schema_migrations` table. @default 'ballast_shard_router' */
+  /** Schema of the per-shard `schema_migrations` and `transaction_decisions` tables. @default 'ballast_shard_router' */
   readonly metadataSchema?: string | undefined;
   /** How long a routed `query` retries while its bucket is frozen for a rebalance cutover. @default 5000 */
   readonly cutoverWaitMs?: number | undefined;

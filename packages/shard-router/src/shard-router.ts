@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { type AggregateSpec, aggregateRows } from './aggregate.ts';
+import { DecisionKeeper } from './decision-keeper.ts';
 import { type MissingShard, queryFailed, ShardRouterError } from './errors.ts';
 import type { ShardKey } from './hash64.ts';
 import type { OrderByColumn } from './k-way-merge.ts';
@@ -89,12 +90,16 @@ export class ShardRouter {
   #refreshing: Promise<void> | undefined;
   #refreshAgain: Promise<void> | undefined;
   #closed: Promise<void> | undefined;
-  #forgettable: string[] = [];
-  #forgetTimer: NodeJS.Timeout | undefined;
+  #decisions!: DecisionKeeper;
   #rebalance: Rebalancer | undefined;
 
   private constructor(options: ResolvedRouterOptions) {
     this.#options = options;
+    this.#decisions = new DecisionKeeper(
+      options.metadataSchema,
+      (shardId) => this.database(shardId),
+      (work) => void this.#track(work),
+    );
   }
 
   /** Validates options, loads (or first publishes) the map and starts watching the store. */
@@ -448,7 +453,8 @@ export class ShardRouter {
 
   /**
    * Runs `fn` as one transaction. Statements go to shards by key; one shard commits normally, several
-   * commit with two-phase commit through `coordinatorLog`. Times out after `transactionTimeoutMs`.
+   * commit with two-phase commit, the decision held by the first shard touched. Times out after
+   * `transactionTimeoutMs`.
    */
   transaction<T>(
     fn: (tx: DistributedTransaction) => Promise<T>,
@@ -465,11 +471,13 @@ export class ShardRouter {
               txid,
               timeoutMs: options.timeoutMs ?? this.#options.transactionTimeoutMs,
               signal: options.signal,
-              log: this.#options.coordinatorLog,
               shardFor: (key) => this.shardFor(key),
               database: (shardId) => this.database(shardId),
               onPhase: this.#options.onTransactionPhase,
-              forget: (done) => this.#forget(done),
+              decisionTable: this.#decisions.table,
+              ensureDecisionTable: (shardId, client) => this.#decisions.ensureBeforeBegin(shardId, client),
+              retryEnsure: (shardId) => this.#decisions.retryEnsure(shardId),
+              forget: (holder, done) => this.#decisions.forget(holder, done),
             },
             fn,
           );
@@ -504,32 +512,8 @@ export class ShardRouter {
     );
   }
 
-  /** Batches coordinator-log cleanup off the commit path (a leftover record is harmless: recovery finds nothing prepared). */
-  #forget(txid: string): void {
-    this.#forgettable.push(txid);
-    if (this.#forgetTimer === undefined) {
-      this.#forgetTimer = setTimeout(() => void this.#flushForgotten(), 20);
-      this.#forgetTimer.unref();
-    }
-  }
-
-  #flushForgotten(): Promise<void> {
-    clearTimeout(this.#forgetTimer);
-    this.#forgetTimer = undefined;
-    const batch = this.#forgettable;
-    this.#forgettable = [];
-    if (batch.length === 0 || this.#options.coordinatorLog === undefined) return Promise.resolve();
-    return this.#track(this.#options.coordinatorLog.forget(batch).catch(() => undefined));
-  }
-
   /** Resolves prepared transactions left behind by crashed coordinators, on every shard of the map. */
   recoverTransactions(options: RecoveryOptions = {}): Promise<RecoveryReport> {
-    const log = this.#options.coordinatorLog;
-    if (log === undefined) {
-      return Promise.reject(
-        new ShardRouterError('SHARD_INVALID_OPTION', 'recoverTransactions needs option "coordinatorLog"'),
-      );
-    }
     const shards = this.#map.shards.map((shard) => ({
       shardId: shard.id,
       database: this.database(shard.id),
@@ -537,7 +521,11 @@ export class ShardRouter {
     return this.#track(
       recoverPrepared(
         shards,
-        log,
+        {
+          decideAbort: (holder, txid) => this.#decisions.decideAbort(holder, txid),
+          forget: (holder, txids) => this.#decisions.forgetNow(holder, txids),
+          log: this.#options.coordinatorLog,
+        },
         options.minAgeMs ?? this.#options.transactionTimeoutMs,
         (gid, shardId, action) => {
           this.#metrics.recovered(action);
@@ -679,7 +667,7 @@ export class ShardRouter {
         }),
       ]);
       clearTimeout(timer);
-      await this.#flushForgotten();
+      await this.#decisions.flush();
       if (this.#options.closeDatabases) {
         await Promise.allSettled([...this.#databases.values()].map((database) => database.close()));
       }

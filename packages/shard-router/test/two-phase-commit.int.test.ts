@@ -5,10 +5,11 @@ import { backendUrl } from '@ballast-internal/backends';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createPgShardDatabase } from '../src/adapters/pg.ts';
 import { PostgresCoordinatorLog } from '../src/coordinator-log.ts';
+import type { RecoveryReport } from '../src/recovery.ts';
 import type { ShardDatabase } from '../src/shard-database.ts';
-import type { ShardMap } from '../src/shard-map.ts';
+import type { ShardInfo, ShardMap } from '../src/shard-map.ts';
 import { ShardRouter } from '../src/shard-router.ts';
-import type { TransactionPhase } from '../src/two-phase-commit.ts';
+import { gidLiteral, type TransactionPhase } from '../src/two-phase-commit.ts';
 import { createPgShards, type PgShardSet } from './pg-shards.ts';
 
 const accountsPerShard = 5;
@@ -36,6 +37,7 @@ beforeAll(async () => {
   const entries: Record<string, string> = {};
   for (let account = 0; account < accountsPerShard * 4; account++) entries[key(account)] = shardOf(account);
   map = { epoch: 1, shards: set.shards, strategy: { kind: 'directory', entries } };
+  // The log only serves transactions prepared by earlier versions (see the last test); new ones do without it.
   router = await ShardRouter.open({ map, connect: set.connect, coordinatorLog: log });
   await router.migrate({
     id: 'accounts',
@@ -72,6 +74,17 @@ async function balance(account: number): Promise<number> {
   return Number(rows[0]!.balance);
 }
 
+/** The decision the holder shard of `txid` (the shard of the transfer's sender) has on record. */
+async function decisionOn(account: number, txid: string): Promise<string | undefined> {
+  const { rows } = await router
+    .database(shardOf(account))
+    .query<{ decision: string }>(
+      'SELECT decision FROM ballast_shard_router.transaction_decisions WHERE txid = $1',
+      [txid],
+    );
+  return rows[0]?.decision;
+}
+
 async function preparedLeft(): Promise<number> {
   const result = await router.scatter<{ n: number }>(
     'SELECT count(*)::int AS n FROM pg_prepared_xacts WHERE database = current_database()',
@@ -97,7 +110,6 @@ async function crashCoordinatorAt(
   const config = {
     map,
     urls: Object.fromEntries(set.urls),
-    metaUrl: set.metaUrl,
     from: { key: key(from), account: from },
     to: { key: key(to), account: to },
     amount,
@@ -157,37 +169,96 @@ describe('two-phase commit on PostgreSQL', () => {
 
   it('coordinator killed after PREPARE, before the decision: recovery rolls the transfer back', async () => {
     const txid = await crashCoordinatorAt('prepared', 0, 1, 100);
-    expect(await preparedLeft()).toBe(2);
+    // The receiver is prepared; the sender (the holder) had the commit record in its open transaction,
+    // which died with the coordinator's connection.
+    expect(await preparedLeft()).toBe(1);
     const report = await router.recoverTransactions({ minAgeMs: 0 });
-    expect(report.rolledBack.filter((gid) => gid.includes(txid))).toHaveLength(2);
+    expect(report.rolledBack).toEqual([expect.stringContaining(`:${txid}:${shardOf(0)}:${shardOf(1)}`)]);
     expect(report.committed).toEqual([]);
     expect(await preparedLeft()).toBe(0);
     expect([await balance(0), await balance(1)]).toEqual([initialBalance, initialBalance]);
     expect(await total()).toBe(initialBalance * 20);
+    // The abort recovery recorded stays: a coordinator coming back late cannot commit any more.
+    expect(await decisionOn(0, txid)).toBe('abort');
   });
 
-  it('coordinator killed after logging commit, before COMMIT PREPARED: recovery commits the transfer', async () => {
+  it('coordinator killed after the decision, before COMMIT PREPARED: recovery commits the transfer', async () => {
     const txid = await crashCoordinatorAt('decided', 2, 3, 250);
-    expect(await preparedLeft()).toBe(2);
+    expect(await preparedLeft()).toBe(1);
+    expect(await decisionOn(2, txid)).toBe('commit');
     const report = await router.recoverTransactions({ minAgeMs: 0 });
-    expect(report.committed.filter((gid) => gid.includes(txid))).toHaveLength(2);
+    expect(report.committed).toEqual([expect.stringContaining(`:${txid}:`)]);
     expect(await preparedLeft()).toBe(0);
     expect([await balance(2), await balance(3)]).toEqual([initialBalance - 250, initialBalance + 250]);
     expect(await total()).toBe(initialBalance * 20);
-    const { rows } = await meta.query('SELECT 1 FROM ballast_shard_router.coordinator_log WHERE txid = $1', [
-      txid,
-    ]);
-    expect(rows).toEqual([]);
+    expect(await decisionOn(2, txid)).toBeUndefined(); // committed everywhere: forgotten
   });
 
   it('recovery leaves young prepared transactions alone (a live coordinator may still decide)', async () => {
     const txid = await crashCoordinatorAt('prepared', 4, 5, 5);
     const early = await router.recoverTransactions({ minAgeMs: 60_000 });
     expect(early.rolledBack).toEqual([]);
-    expect(await preparedLeft()).toBe(2);
+    expect(await preparedLeft()).toBe(1);
     const late = await router.recoverTransactions({ minAgeMs: 0 });
-    expect(late.rolledBack.filter((gid) => gid.includes(txid))).toHaveLength(2);
+    expect(late.rolledBack.filter((gid) => gid.includes(txid))).toHaveLength(1);
     expect(await preparedLeft()).toBe(0);
+  });
+
+  it('recovery racing a live coordinator waits for the holder, then follows its commit (first writer wins)', async () => {
+    const [from, to] = [12, 13];
+    let recovery: Promise<RecoveryReport> | undefined;
+    let settledEarly = false;
+    const racer = await ShardRouter.open({
+      map,
+      connect: set.connect,
+      dangerouslyOnTransactionPhase: async (phase) => {
+        if (phase !== 'prepared') return;
+        recovery = router.recoverTransactions({ minAgeMs: 0 });
+        void recovery.finally(() => {
+          settledEarly = true;
+        });
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        // Its abort record waits on the holder's uncommitted commit record.
+        expect(settledEarly).toBe(false);
+      },
+    });
+    const outcomes: string[] = [];
+    racer.on('transaction.end', ({ outcome }) => outcomes.push(outcome));
+    try {
+      await racer.transaction(transfer(from, to, 15));
+    } finally {
+      await racer.close();
+    }
+    const report = await recovery!;
+    expect(report.rolledBack).toEqual([]);
+    expect(report.failed).toEqual([]);
+    // Recovery commits the receiver unless the coordinator's COMMIT PREPARED got there first.
+    expect(report.committed.length).toBeLessThanOrEqual(1);
+    expect(outcomes).toEqual(['committed']);
+    expect(await preparedLeft()).toBe(0);
+    expect([await balance(from), await balance(to)]).toEqual([initialBalance - 15, initialBalance + 15]);
+    expect(await total()).toBe(initialBalance * 20);
+  });
+
+  it('a coordinator whose transaction recovery already aborted cannot commit it', async () => {
+    const [from, to] = [14, 15];
+    const late = await ShardRouter.open({ map, connect: set.connect });
+    const error = await late
+      .transaction(async (tx) => {
+        await transfer(from, to, 20)(tx);
+        // Recovery got there first (as while this coordinator was paused): abort is on record.
+        await router
+          .database(shardOf(from))
+          .query(
+            `INSERT INTO ballast_shard_router.transaction_decisions (txid, decision) VALUES ($1, 'abort')`,
+            [tx.txid],
+          );
+      })
+      .catch((caught: unknown) => caught)
+      .finally(() => late.close());
+    expect(error).toMatchObject({ code: 'SHARD_TRANSACTION_FAILED', retryable: true });
+    expect(await preparedLeft()).toBe(0);
+    expect([await balance(from), await balance(to)]).toEqual([initialBalance, initialBalance]);
   });
 
   it('a failed statement the callback swallowed fails the transfer: nothing commits, nothing stays prepared', async () => {
@@ -204,29 +275,53 @@ describe('two-phase commit on PostgreSQL', () => {
     expect(await total()).toBe(initialBalance * 20);
   });
 
-  for (const side of ['sender', 'receiver'] as const) {
-    it(`${side} killed after PREPARE: the decision stands, its prepared transaction survives and is committed`, async () => {
-      const [from, to] = [6, 7];
-      const victim = shardOf(side === 'sender' ? from : to);
-      const killer = await ShardRouter.open({
-        map,
-        connect: set.connect,
-        coordinatorLog: log,
-        dangerouslyOnTransactionPhase: async (phase) => {
-          if (phase === 'prepared') expect(await set.terminate(victim)).toBeGreaterThan(0);
-        },
-      });
-      try {
-        await killer.transaction(transfer(from, to, 40));
-      } finally {
-        await killer.close();
-      }
-      await router.recoverTransactions({ minAgeMs: 0 });
-      expect(await preparedLeft()).toBe(0);
-      expect([await balance(from), await balance(to)]).toEqual([initialBalance - 40, initialBalance + 40]);
-      expect(await total()).toBe(initialBalance * 20);
-    });
+  // The routers below have one connection per shard: asking the holder, or retrying COMMIT PREPARED, on a
+  // fresh connection must not wait for the broken session still held.
+  const onePerShard = (shard: ShardInfo) =>
+    createPgShardDatabase({ connectionString: set.urls.get(shard.id)!, maxConnections: 1 });
 
+  it('the sender (holder) killed before its COMMIT: the transfer rolls back, nothing stays prepared', async () => {
+    const [from, to] = [6, 7];
+    const killer = await ShardRouter.open({
+      map,
+      connect: onePerShard,
+      dangerouslyOnTransactionPhase: async (phase) => {
+        if (phase === 'prepared') expect(await set.terminate(shardOf(from))).toBeGreaterThan(0);
+      },
+    });
+    const error = await killer
+      .transaction(transfer(from, to, 40))
+      .catch((caught: unknown) => caught)
+      .finally(() => killer.close());
+    expect(error).toMatchObject({ code: 'SHARD_TRANSACTION_FAILED', shardId: shardOf(from) });
+    expect(await preparedLeft()).toBe(0);
+    expect([await balance(from), await balance(to)]).toEqual([initialBalance, initialBalance]);
+    expect(await total()).toBe(initialBalance * 20);
+  });
+
+  it('the receiver killed after PREPARE: its prepared transaction survives and is committed', async () => {
+    const [from, to] = [6, 7];
+    const outcomes: string[] = [];
+    const killer = await ShardRouter.open({
+      map,
+      connect: onePerShard,
+      dangerouslyOnTransactionPhase: async (phase) => {
+        if (phase === 'prepared') expect(await set.terminate(shardOf(to))).toBeGreaterThan(0);
+      },
+    });
+    killer.on('transaction.end', ({ outcome }) => outcomes.push(outcome));
+    try {
+      await killer.transaction(transfer(from, to, 40));
+    } finally {
+      await killer.close();
+    }
+    expect(outcomes).toEqual(['committed']);
+    expect(await preparedLeft()).toBe(0);
+    expect([await balance(from), await balance(to)]).toEqual([initialBalance - 40, initialBalance + 40]);
+    expect(await total()).toBe(initialBalance * 20);
+  });
+
+  for (const side of ['sender', 'receiver'] as const) {
     it(`${side} killed before PREPARE: the whole transfer rolls back`, async () => {
       const [from, to] = [8, 9];
       const victim = shardOf(side === 'sender' ? from : to);
@@ -243,4 +338,31 @@ describe('two-phase commit on PostgreSQL', () => {
       expect(await total()).toBe(initialBalance * 20);
     });
   }
+
+  it('recovers a transaction prepared by an earlier version through the coordinator log', async () => {
+    const [from, to] = [16, 17];
+    const txid = 'legacy-1';
+    const gids: string[] = [];
+    for (const [account, delta] of [
+      [from, -60],
+      [to, 60],
+    ] as const) {
+      const gid = `ballast_sr:${txid}:${shardOf(account)}`;
+      gids.push(gid);
+      await router.database(shardOf(account)).withConnection(async (client) => {
+        await client.query('BEGIN');
+        await client.query('UPDATE accounts SET balance = balance + $1 WHERE id = $2', [delta, account]);
+        await client.query(`PREPARE TRANSACTION ${gidLiteral(gid)}`);
+      });
+    }
+    expect(await log.decide(txid, 'commit', [shardOf(from), shardOf(to)])).toBe('commit');
+    const report = await router.recoverTransactions({ minAgeMs: 0 });
+    expect([...report.committed].sort()).toEqual([...gids].sort());
+    expect(await preparedLeft()).toBe(0);
+    expect([await balance(from), await balance(to)]).toEqual([initialBalance - 60, initialBalance + 60]);
+    const { rows } = await meta.query('SELECT 1 FROM ballast_shard_router.coordinator_log WHERE txid = $1', [
+      txid,
+    ]);
+    expect(rows).toEqual([]);
+  });
 });
