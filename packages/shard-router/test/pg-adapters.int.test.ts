@@ -41,6 +41,18 @@ describeShardDatabaseConformance('@ballast/connection-pool ReplicatedPgPool', as
   return { database, cleanup: () => database.close() };
 });
 
+describeShardDatabaseConformance(
+  '@ballast/connection-pool ReplicatedPgPool with pipelineDepth 2',
+  async () => {
+    const database = createPooledShardDatabase({
+      connectionString: set.urls.get('s01')!,
+      maxConnections: 2,
+      pool: { pipelineDepth: 2 },
+    });
+    return { database, cleanup: () => database.close() };
+  },
+);
+
 describeShardMapStoreConformance('PostgresShardMapStore on PostgreSQL 15', async () => {
   const database = createPgShardDatabase({ connectionString: set.metaUrl, maxConnections: 2 });
   open.push(database);

@@ -4,14 +4,31 @@ import { ReplicatedPgPool, type ReplicatedPgPoolOptions } from '@ballast/connect
 import { invalidOption } from '../errors.ts';
 import type { ShardClient, ShardDatabase, ShardQueryResult } from '../shard-database.ts';
 
+/** The slice of a leased `@ballast/connection-pool` connection the router uses (`PgConnection` fits). */
+export interface PostgresConnectionLike {
+  query(
+    text: string,
+    values?: readonly unknown[],
+    options?: { readonly prepare?: boolean | undefined },
+  ): Promise<ShardQueryResult<Record<string, unknown>>>;
+  /**
+   * The driver client. When it is a `pg` client in pipeline mode (`pipeline === true`, as the pool opens
+   * them with `pipelineDepth` > 1), each statement is written as soon as it is issued, and the session
+   * offers `queryPipelined`. Typed `unknown` so that any driver client fits.
+   */
+  readonly client?: unknown;
+}
+
+/** What the adapter reads of a `pg` client: pipeline mode, and its socket to cork a batch into one write. */
+interface PipelineClient {
+  readonly pipeline?: unknown;
+  readonly connection?: { readonly stream?: Partial<Record<'cork' | 'uncork', () => void>> } | undefined;
+}
+
 /** The slice of a `@ballast/connection-pool` pool the router uses (`PgPool` and `ReplicatedPgPool` fit). */
 export interface PostgresPoolLike {
   query(text: string, values?: readonly unknown[]): Promise<ShardQueryResult<Record<string, unknown>>>;
-  withConnection<T>(
-    fn: (connection: {
-      query(text: string, values?: readonly unknown[]): Promise<ShardQueryResult<Record<string, unknown>>>;
-    }) => Promise<T>,
-  ): Promise<T>;
+  withConnection<T>(fn: (connection: PostgresConnectionLike) => Promise<T>): Promise<T>;
   read?(text: string, values?: readonly unknown[]): Promise<ShardQueryResult<Record<string, unknown>>>;
   close(): Promise<void>;
 }
@@ -29,6 +46,41 @@ export interface PooledShardDatabaseOptions {
   readonly pool?: Omit<ReplicatedPgPoolOptions, 'primary' | 'replicas'> | undefined;
 }
 
+/**
+ * A leased connection as a router session. `queryPipelined` is offered only when the connection's `pg`
+ * client is in pipeline mode, where a statement is written at once instead of after the previous answer.
+ */
+function sessionOf(connection: PostgresConnectionLike): ShardClient {
+  const session: ShardClient = {
+    query: async <R extends object>(sql: string, params: readonly unknown[] = []) =>
+      (await connection.query(sql, params)) as ShardQueryResult<R>,
+  };
+  const client = connection.client as PipelineClient | null | undefined;
+  if (client?.pipeline !== true) return session;
+  const stream = client.connection?.stream;
+  session.queryPipelined = async (statements) => {
+    // Sent unnamed: each statement reaches the driver synchronously, in order (a named one would first
+    // await the prepared-statement cache, and a later unnamed one could overtake it). Corked, the batch
+    // leaves in one write.
+    stream?.cork?.();
+    let pending: Array<Promise<ShardQueryResult<Record<string, unknown>>>>;
+    try {
+      pending = statements.map((statement) =>
+        connection.query(statement.sql, statement.params ?? [], { prepare: false }),
+      );
+    } finally {
+      stream?.uncork?.();
+    }
+    const settled = await Promise.allSettled(pending);
+    const failed = settled.find((outcome) => outcome.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+    return settled.map(
+      (outcome) => (outcome as PromiseFulfilledResult<ShardQueryResult<Record<string, unknown>>>).value,
+    );
+  };
+  return session;
+}
+
 /** Wraps an existing `@ballast/connection-pool` pool as a shard (`close()` closes the pool). */
 export function shardDatabaseFromPool(pool: PostgresPoolLike): ShardDatabase {
   return {
@@ -37,12 +89,7 @@ export function shardDatabaseFromPool(pool: PostgresPoolLike): ShardDatabase {
     queryReplica: async <R extends object>(sql: string, params: readonly unknown[] = []) =>
       (await (pool.read ?? pool.query).call(pool, sql, params)) as ShardQueryResult<R>,
     withConnection: <T>(fn: (client: ShardClient) => Promise<T>) =>
-      pool.withConnection((connection) =>
-        fn({
-          query: async <R extends object>(sql: string, params: readonly unknown[] = []) =>
-            (await connection.query(sql, params)) as ShardQueryResult<R>,
-        }),
-      ),
+      pool.withConnection((connection) => fn(sessionOf(connection))),
     close: () => pool.close(),
   };
 }
