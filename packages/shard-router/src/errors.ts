@@ -96,9 +96,13 @@ export function queryFailed(shardId: string, cause: unknown): ShardRouterError {
   });
 }
 
-/** SQLSTATE classes 08 (connection), 57P (operator intervention: terminated), 40 (rollback: serialization/deadlock). */
+/**
+ * SQLSTATE classes 08 (connection), 57P (operator intervention: terminated), 40 (rollback: serialization/deadlock),
+ * or an error that says itself it is retryable (a pool's lost connection or timeout).
+ */
 function isConnectionError(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
+  if ((error as { retryable?: unknown }).retryable === true) return true;
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string') {
     return code.startsWith('08') || code.startsWith('57P') || code.startsWith('40') || code === 'ECONNRESET';

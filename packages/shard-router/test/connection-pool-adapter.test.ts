@@ -1,8 +1,10 @@
 // The `connection-pool` adapter's sessions over an in-process fake server (no network).
+import { PoolError } from '@ballast/connection-pool';
 import { PgPool } from '@ballast/connection-pool/pg';
 import { FakePgServer } from '@ballast/connection-pool/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { shardDatabaseFromPool } from '../src/adapters/connection-pool.ts';
+import { queryFailed } from '../src/errors.ts';
 import type { ShardDatabase } from '../src/shard-database.ts';
 
 const open: ShardDatabase[] = [];
@@ -59,7 +61,7 @@ describe('connection-pool adapter sessions', () => {
       server.failNextQueries(1);
       await expect(
         client.queryPipelined!([{ sql: 'SELECT first' }, { sql: 'SELECT second' }, { sql: 'SELECT third' }]),
-      ).rejects.toMatchObject({ cause: { code: 'XX000' } });
+      ).rejects.toMatchObject({ code: 'XX000' });
       expect(server.log.slice(-3)).toEqual(['SELECT first', 'SELECT second', 'SELECT third']);
     });
   });
@@ -69,5 +71,38 @@ describe('connection-pool adapter sessions', () => {
     await database.withConnection(async (client) => {
       expect(client.queryPipelined).toBeUndefined();
     });
+  });
+
+  it("pass on the server's error (its SQLSTATE) instead of the pool's wrapper, so the router can read it", async () => {
+    const server = new FakePgServer({
+      handler: (text) => {
+        if (text.startsWith('UPDATE')) {
+          throw Object.assign(new Error('bucket 7 is frozen for a cutover'), { code: 'BSR01' });
+        }
+        return [];
+      },
+    });
+    const database = fakeShard(server, 1);
+    const pooled = await database.query('UPDATE orders SET total = 1').catch((error: unknown) => error);
+    expect(pooled).toMatchObject({ code: 'BSR01' });
+    // A write refused by a rebalance fence is the router's retryable SHARD_MAP_FROZEN, not a failed query.
+    expect(queryFailed('s1', pooled)).toMatchObject({ code: 'SHARD_MAP_FROZEN', retryable: true });
+    const leased = await database
+      .withConnection((client) => client.query('UPDATE orders SET total = 2'))
+      .catch((error: unknown) => error);
+    expect(leased).toMatchObject({ code: 'BSR01' });
+  });
+
+  it("keep the pool's own errors, whose retryable flag makes the router's error retryable", () => {
+    const lost = new PoolError('POOL_CONNECTION_LOST', 'the connection to "s1" was lost', {
+      retryable: true,
+    });
+    expect(queryFailed('s1', lost)).toMatchObject({
+      code: 'SHARD_QUERY_FAILED',
+      retryable: true,
+      cause: lost,
+    });
+    const refused = new PoolError('POOL_QUERY_FAILED', 'query failed', { cause: new Error('no code') });
+    expect(queryFailed('s1', refused)).toMatchObject({ code: 'SHARD_QUERY_FAILED', retryable: false });
   });
 });

@@ -47,13 +47,34 @@ export interface PooledShardDatabaseOptions {
 }
 
 /**
+ * The pool reports a statement the server refused as `POOL_QUERY_FAILED` with the driver's error (its
+ * SQLSTATE in `code`) as `cause`. The router reads SQLSTATEs (a bucket fenced by a rebalance, a unique
+ * violation on a decision record, a missing table), so that driver error is passed on, as the `pg`
+ * adapter does. Other pool errors (lost connection, timeouts) stay as they are; they carry `retryable`.
+ */
+function serverError(error: unknown): unknown {
+  const wrapped = error as { code?: unknown; cause?: unknown } | null;
+  if (wrapped?.code !== 'POOL_QUERY_FAILED') return error;
+  return typeof (wrapped.cause as { code?: unknown } | null)?.code === 'string' ? wrapped.cause : error;
+}
+
+/** `promise`, rejected with `serverError` of its error. */
+async function unwrapped<T>(promise: Promise<T>): Promise<T> {
+  try {
+    return await promise;
+  } catch (error) {
+    throw serverError(error);
+  }
+}
+
+/**
  * A leased connection as a router session. `queryPipelined` is offered only when the connection's `pg`
  * client is in pipeline mode, where a statement is written at once instead of after the previous answer.
  */
 function sessionOf(connection: PostgresConnectionLike): ShardClient {
   const session: ShardClient = {
     query: async <R extends object>(sql: string, params: readonly unknown[] = []) =>
-      (await connection.query(sql, params)) as ShardQueryResult<R>,
+      (await unwrapped(connection.query(sql, params))) as ShardQueryResult<R>,
   };
   const client = connection.client as PipelineClient | null | undefined;
   if (client?.pipeline !== true) return session;
@@ -66,7 +87,7 @@ function sessionOf(connection: PostgresConnectionLike): ShardClient {
     let pending: Array<Promise<ShardQueryResult<Record<string, unknown>>>>;
     try {
       pending = statements.map((statement) =>
-        connection.query(statement.sql, statement.params ?? [], { prepare: false }),
+        unwrapped(connection.query(statement.sql, statement.params ?? [], { prepare: false })),
       );
     } finally {
       stream?.uncork?.();
@@ -85,9 +106,9 @@ function sessionOf(connection: PostgresConnectionLike): ShardClient {
 export function shardDatabaseFromPool(pool: PostgresPoolLike): ShardDatabase {
   return {
     query: async <R extends object>(sql: string, params: readonly unknown[] = []) =>
-      (await pool.query(sql, params)) as ShardQueryResult<R>,
+      (await unwrapped(pool.query(sql, params))) as ShardQueryResult<R>,
     queryReplica: async <R extends object>(sql: string, params: readonly unknown[] = []) =>
-      (await (pool.read ?? pool.query).call(pool, sql, params)) as ShardQueryResult<R>,
+      (await unwrapped((pool.read ?? pool.query).call(pool, sql, params))) as ShardQueryResult<R>,
     withConnection: <T>(fn: (client: ShardClient) => Promise<T>) =>
       pool.withConnection((connection) => fn(sessionOf(connection))),
     close: () => pool.close(),
