@@ -128,7 +128,7 @@ describe('connection-pool adapter sessions', () => {
           { sql: 'INSERT INTO pipelined VALUES (1)' },
           { sql: 'INSERT INTO pipelined VALUES (3)' },
         ]),
-      ).rejects.toMatchObject({ cause: { code: '23505' } });
+      ).rejects.toMatchObject({ code: '23505' });
       const { rows } = await client.query<{ n: number }>('SELECT n FROM pipelined ORDER BY n');
       expect(rows).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
       await client.query('DROP TABLE pipelined');
