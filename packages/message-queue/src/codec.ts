@@ -7,7 +7,6 @@ export interface Codec {
   decode(bytes: Uint8Array): unknown;
 }
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /** JSON in UTF-8; the default codec. */
@@ -18,7 +17,8 @@ export const jsonCodec: Codec = {
     if (text === undefined) {
       throw new QueueError('QUEUE_SERIALIZATION_FAILED', 'payload is not JSON-serializable (undefined)');
     }
-    return encoder.encode(text);
+    // Buffer.from copies into Node's shared pool: several times cheaper than TextEncoder for small payloads.
+    return Buffer.from(text, 'utf8');
   },
   decode(bytes) {
     return JSON.parse(decoder.decode(bytes)) as unknown;

@@ -102,3 +102,56 @@ describe('KafkaTransport batches', () => {
     expect(second).toEqual(['3']);
   });
 });
+
+describe('KafkaTransport consumer after its stop', () => {
+  // kafkajs restarts a consumer that crashed (retries spent while the broker was away). Restarted after the
+  // subscription stopped, it joined the group again and held its partitions without consuming them.
+  it('is not restarted by kafkajs once its subscription stopped', async () => {
+    const kafka = fakeKafka();
+    const queue = new MessageQueue({ transport: new KafkaTransport({ kafka: kafka.client }) });
+    open.push(queue);
+    const consumer = await queue.consume('orders', () => undefined);
+    const restart = kafka.consumerConfigs[0]?.retry?.restartOnFailure;
+    expect(await restart?.(new Error('broker gone'))).toBe(true);
+    await consumer.close({ timeoutMs: 100 });
+    expect(await restart?.(new Error('broker gone'))).toBe(false);
+  });
+
+  it('leaves the group again when kafkajs hands it a batch after its stop', async () => {
+    const kafka = fakeKafka();
+    const queue = new MessageQueue({ transport: new KafkaTransport({ kafka: kafka.client }) });
+    open.push(queue);
+    const handled: number[] = [];
+    const consumer = await queue.consume<{ offset: number }>('orders', (m) => {
+      handled.push(m.payload.offset);
+    });
+    const eachBatch = await kafka.eachBatch;
+    await consumer.close({ timeoutMs: 100 });
+    const afterStop = kafka.disconnects();
+    // A start under way when the stop came, or a restart decided before it: kafkajs runs the consumer again.
+    const resolved: string[] = [];
+    await eachBatch(payload([record(0, 'a'), record(1, 'b')], resolved));
+    await sleep(0);
+    expect(handled).toEqual([]);
+    expect(resolved).toEqual([]);
+    expect(kafka.commits).toEqual([]);
+    expect(kafka.disconnects()).toBe(afterStop + 1);
+  });
+
+  it('leaves the group again when it joins after its stop', async () => {
+    const kafka = fakeKafka();
+    const queue = new MessageQueue({ transport: new KafkaTransport({ kafka: kafka.client }) });
+    open.push(queue);
+    const consumer = await queue.consume('orders', () => undefined);
+    await sleep(5);
+    kafka.rejoin();
+    await sleep(5);
+    // A join while it runs is the normal case: nothing to undo.
+    expect(kafka.disconnects()).toBe(0);
+    await consumer.close({ timeoutMs: 100 });
+    const afterStop = kafka.disconnects();
+    kafka.rejoin();
+    await sleep(5);
+    expect(kafka.disconnects()).toBe(afterStop + 1);
+  });
+});

@@ -1,6 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Admin, Consumer, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import {
+  type Admin,
+  type Consumer,
+  type ICustomPartitioner,
+  type IHeaders,
+  type Kafka,
+  type KafkaMessage,
+  Partitioners,
+  type Producer,
+} from 'kafkajs';
 import { closedError, invalidOption, QueueError } from '../errors.ts';
 import type {
   DeadLetter,
@@ -79,6 +88,38 @@ interface GroupReader {
 }
 
 type KafkaRecord = { key: string | null; value: Buffer; headers: IHeaders; timestamp: string };
+type KafkaTopicMessages = Array<{ topic: string; messages: KafkaRecord[] }>;
+
+interface PendingSend {
+  readonly topicMessages: KafkaTopicMessages;
+  readonly signal: AbortSignal | undefined;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** At most this many records go out in one send of merged batches (a single larger batch goes alone). */
+const maxRecordsPerSend = 1_000;
+
+/** The batches of several callers as one, in their order, one entry per topic. */
+function mergeByTopic(group: readonly PendingSend[]): KafkaTopicMessages {
+  const byTopic = new Map<string, KafkaRecord[]>();
+  for (const { topicMessages } of group) {
+    for (const { topic, messages } of topicMessages) {
+      const list = byTopic.get(topic);
+      if (list === undefined) byTopic.set(topic, [...messages]);
+      else for (const message of messages) list.push(message);
+    }
+  }
+  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+}
+
+/** The broker refused the records themselves (a protocol error kafkajs does not retry), not the connection. */
+function refusedRecords(error: unknown): boolean {
+  const cause = (error as { cause?: unknown } | undefined)?.cause as
+    | { name?: unknown; retriable?: unknown }
+    | undefined;
+  return cause?.name === 'KafkaJSProtocolError' && cause.retriable === false;
+}
 
 /**
  * The records one `eachBatch` call handed over, in offset order, and how each settled. No promise per
@@ -228,6 +269,9 @@ export class KafkaTransport implements Transport {
   /** Topics the producer wrote to: kafkajs asks for their metadata on every refresh from then on. */
   readonly #producedTo = new Set<string>();
   #producer: Promise<Producer> | undefined;
+  /** Batches waiting for the send in flight to end (see #send). */
+  readonly #outbox: PendingSend[] = [];
+  #flushing = false;
   #admin: Promise<Admin> | undefined;
   #closed = false;
 
@@ -254,7 +298,11 @@ export class KafkaTransport implements Transport {
 
   #getProducer(): Promise<Producer> {
     this.#producer ??= (async () => {
-      const producer = this.#kafka.producer({ maxInFlightRequests: 1, idempotent: true });
+      const producer = this.#kafka.producer({
+        maxInFlightRequests: 1,
+        idempotent: true,
+        createPartitioner: stablePartitioner,
+      });
       await producer.connect();
       return producer;
     })().catch((error: unknown) => {
@@ -352,7 +400,7 @@ export class KafkaTransport implements Transport {
       const target = due === undefined ? message.topic : delayTopic(message.topic);
       if (due !== undefined) await this.#createTopics([{ topic: target }]);
       const list = byTopic.get(target) ?? [];
-      list.push(toKafka(message, 1, due === undefined ? {} : { [header.due]: String(due) }));
+      list.push(toKafka(message, 1, due === undefined ? noExtraHeaders : { [header.due]: String(due) }));
       byTopic.set(target, list);
     }
     await this.#send(
@@ -361,20 +409,71 @@ export class KafkaTransport implements Transport {
     );
   }
 
-  async #send(
-    topicMessages: Array<{
-      topic: string;
-      messages: Array<{ key: string | null; value: Buffer; headers: IHeaders; timestamp: string }>;
-    }>,
-    signal?: AbortSignal,
-  ): Promise<void> {
-    const producer = await this.#getProducer();
-    for (const { topic } of topicMessages) this.#producedTo.add(topic);
-    const sending = producer.sendBatch({ acks: -1, topicMessages });
+  /**
+   * Sends one batch at a time: what callers hand in while one is out goes together in the next. kafkajs's
+   * idempotent producer rolls a partition's sequence numbers back when a produce request fails, also when
+   * the broker wrote it and only the answer was lost (a connection dropped). A send running beside it would
+   * take those numbers again, and the broker would acknowledge its records as a duplicate of the written
+   * batch without storing them: a publish that resolves and is lost. One send at a time, kafkajs retries a
+   * failed request with the same records and numbers (a true duplicate, dropped once), and a send that fails
+   * for good discards the producer, so the next one starts with a new producer id and fresh numbers.
+   */
+  #send(topicMessages: KafkaTopicMessages, signal?: AbortSignal): Promise<void> {
+    const sent = new Promise<void>((resolve, reject) => {
+      this.#outbox.push({ topicMessages, signal, resolve, reject });
+    });
+    if (!this.#flushing) void this.#flush();
+    return signal === undefined ? sent : raceSignal(sent, signal);
+  }
+
+  async #flush(): Promise<void> {
+    this.#flushing = true;
     try {
-      await (signal === undefined ? sending : raceSignal(sending, signal));
+      while (this.#outbox.length > 0) {
+        const group: PendingSend[] = [];
+        let records = 0;
+        while (this.#outbox.length > 0 && (group.length === 0 || records < maxRecordsPerSend)) {
+          const next = this.#outbox.shift()!;
+          // Given up while waiting for its turn: nothing was sent.
+          if (next.signal?.aborted === true) next.reject(next.signal.reason);
+          else {
+            group.push(next);
+            for (const { messages } of next.topicMessages) records += messages.length;
+          }
+        }
+        if (group.length === 0) continue;
+        try {
+          await this.#sendNow(group.length === 1 ? group[0]!.topicMessages : mergeByTopic(group));
+          for (const pending of group) pending.resolve();
+        } catch (error) {
+          if (group.length === 1 || !refusedRecords(error)) {
+            for (const pending of group) pending.reject(error);
+            continue;
+          }
+          // The broker refused records (too large, say): each caller's batch on its own, so the others
+          // still go out and only the one at fault fails.
+          for (const pending of group) {
+            await this.#sendNow(pending.topicMessages).then(pending.resolve, pending.reject);
+          }
+        }
+      }
+    } finally {
+      this.#flushing = false;
+    }
+  }
+
+  async #sendNow(topicMessages: KafkaTopicMessages): Promise<void> {
+    const current = this.#getProducer();
+    const producer = await current;
+    for (const { topic } of topicMessages) this.#producedTo.add(topic);
+    try {
+      await producer.sendBatch({ acks: -1, topicMessages });
     } catch (error) {
-      if (signal?.aborted === true) throw error;
+      // Its sequence numbers may now be those of records the broker stored: never send with it again.
+      if (this.#producer === current) {
+        this.#producer = undefined;
+        void producer.disconnect().catch(() => undefined);
+      }
       throw connectionLost(error);
     }
   }
@@ -417,7 +516,9 @@ export class KafkaTransport implements Transport {
       maxWaitTimeInMs: 100,
       sessionTimeout: 10_000,
       heartbeatInterval: 1_000,
-      retry: { retries: 10, restartOnFailure: async () => !this.#closed },
+      // kafkajs restarts a consumer that crashed (retries spent while the broker was away): not once its
+      // subscription stopped, or it would join the group again and hold partitions nobody consumes.
+      retry: { retries: 10, restartOnFailure: async () => !this.#closed && !reader.stop.signal.aborted },
     });
     const reader: GroupReader = {
       consumer,
@@ -433,6 +534,17 @@ export class KafkaTransport implements Transport {
     };
     // A batch waiting for room leaves once it sees the stop.
     reader.stop.signal.addEventListener('abort', () => reader.gate.wake(), { once: true });
+    // Running after its stop (a restart kafkajs had already decided on, or a start under way when the stop's
+    // disconnect came): leave the group again, so the partitions go to consumers that consume them.
+    const leaveAgain = () => {
+      const leaving = consumer.disconnect().catch(() => undefined);
+      this.#disconnecting.add(leaving);
+      void leaving.finally(() => this.#disconnecting.delete(leaving));
+    };
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      // Once kafkajs has marked it running (right after the join), so that the disconnect stops it.
+      if (reader.stop.signal.aborted) setImmediate(leaveAgain);
+    });
     const joined = new Promise<void>((resolve) => {
       const remove = consumer.on(consumer.events.GROUP_JOIN, () => {
         remove();
@@ -449,6 +561,11 @@ export class KafkaTransport implements Transport {
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.#partitions * 3, // topic, delay and retry topics
       eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
+        if (reader.stop.signal.aborted) {
+          // kafkajs stops handing batches once the stop's disconnect began: this consumer runs again.
+          if (isRunning()) leaveAgain();
+          return;
+        }
         const partitionKey = `${batch.topic}:${batch.partition}`;
         let active = reader.active.get(partitionKey);
         if (active === undefined) {
@@ -720,12 +837,15 @@ export class KafkaTransport implements Transport {
   }
 }
 
+const noExtraHeaders: Readonly<Record<string, string>> = Object.freeze({});
+
 function toKafka(
   message: TransportMessage,
   attempt: number,
-  extra: Record<string, string>,
+  extra: Readonly<Record<string, string>>,
 ): { key: string | null; value: Buffer; headers: IHeaders; timestamp: string } {
   const headers: IHeaders = {};
+  const { body } = message;
   const own = message.headers;
   for (const name in own) if (!ownHeaders.has(name)) headers[name] = own[name];
   // The record's own timestamp carries the publish time and attempt 1 is implied, so a first publish
@@ -735,11 +855,29 @@ function toKafka(
   if (attempt !== 1) headers[header.attempt] = String(attempt);
   return {
     key: message.key ?? null,
-    value: Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength),
+    // The default codec encodes into a Buffer already; other bodies are viewed, not copied.
+    value: Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength),
     headers,
     timestamp: String(message.timestamp),
   };
 }
+
+/**
+ * kafkajs's default partitioner (murmur2 of the key), except that a record without a key is placed by its
+ * id instead of round-robin. kafkajs places the records again when it retries a failed request and rolls
+ * the sequence numbers of their partition back: round-robin would send the retry to another partition and
+ * leave the first one's numbers to the next record, which the broker would take for a duplicate of the
+ * copy it stored, acknowledge and drop. By id, a retry goes where the first try went, with the same numbers.
+ */
+const stablePartitioner: ICustomPartitioner = () => {
+  const byKey = Partitioners.DefaultPartitioner();
+  return (args) => {
+    const { message } = args;
+    if (message.key != null || message.partition != null) return byKey(args);
+    const id = headerText(message.headers?.[header.id]);
+    return byKey(id === undefined ? args : { ...args, message: { ...message, key: id } });
+  };
+};
 
 function headerText(value: IHeaders[string]): string | undefined {
   if (value === undefined) return undefined;
