@@ -67,10 +67,11 @@ export async function rabbitmqRows(url: string): Promise<ResultRow[]> {
       },
       anchor: async () => {
         await preload();
+        let done = 0;
+        // Timed from the consumer's start, as ours (whose consume() opens its channel and sets its prefetch).
+        const started = performance.now();
         const consumerChannel = await connection.createChannel();
         await consumerChannel.prefetch(prefetch);
-        let done = 0;
-        const started = performance.now();
         await consumerChannel.consume(queueName, (message) => {
           if (message === null) return;
           JSON.parse(message.content.toString());

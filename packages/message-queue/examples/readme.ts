@@ -40,7 +40,7 @@ await jobs.cancel(reminder);
 
 await new Promise((resolve) => setTimeout(resolve, 500));
 const [dead] = await queue.deadLetters('order.created').peek();
-console.log(`${failures} retried failure; dead letter: ${dead?.message.id.slice(0, 8)}… (${dead?.reason})`);
+console.log(`${failures} retried failure; dead letter: …${dead?.message.id.slice(-12)} (${dead?.reason})`);
 
 // 3. Graceful shutdown: stop fetching, finish in-flight handlers, ack, close, within the deadline.
 await queue.close({ timeoutMs: 5_000 });

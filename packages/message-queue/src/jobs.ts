@@ -46,7 +46,7 @@ export type JobHandler<Output> = (
 type JobResult = NextJob | undefined | void;
 
 export interface EnqueueOptions {
-  /** Job id (also the message id): enqueueing the same id twice is deduplicated where the backend can. @default randomUUID() */
+  /** Job id (also the message id): enqueueing the same id twice is deduplicated where the backend can. @default a version 7 UUID (as `SendOptions.id`) */
   readonly id?: string | undefined;
   readonly delayMs?: number | undefined;
   /** Run at this time (turned into a delay). */

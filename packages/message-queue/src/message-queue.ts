@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MemoryTransport } from './adapters/memory.ts';
 import { Consumer } from './consumer.ts';
@@ -6,6 +5,7 @@ import { type ConsumerOptions, resolveConsumerOptions } from './consumer-options
 import { abortedError, closedError, QueueError } from './errors.ts';
 import { QueueEventEmitter, type QueueEventName, type QueueEvents } from './events.ts';
 import type { BatchItem, Handler, SendOptions } from './message.ts';
+import { timeOrderedId } from './message-id.ts';
 import {
   type MessageQueueOptions,
   type ResolvedMessageQueueOptions,
@@ -100,7 +100,8 @@ export class MessageQueue {
   }
 
   #encode(topic: string, item: BatchItem): TransportMessage {
-    const id = item.id ?? randomUUID();
+    const timestamp = Date.now();
+    const id = item.id ?? timeOrderedId(timestamp);
     let body: Uint8Array;
     try {
       body = this.#options.codec.encode(item.payload);
@@ -125,7 +126,6 @@ export class MessageQueue {
         `priority must be an integer 0-9; received ${item.priority}`,
       );
     }
-    const timestamp = Date.now();
     const cloud = this.#options.cloudEvents;
     // No CloudEvents and no headers (the common case): one shared empty object, nothing built per message.
     let headers: Readonly<Record<string, string>> = noHeaders;

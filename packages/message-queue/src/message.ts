@@ -33,7 +33,7 @@ export interface SendOptions {
   readonly priority?: number | undefined;
   /** Broker-side deduplication id where supported (SQS FIFO). */
   readonly dedupeId?: string | undefined;
-  /** Message id. @default randomUUID() */
+  /** Message id. @default a version 7 UUID: random, with the publish time (unix ms) in its first 48 bits */
   readonly id?: string | undefined;
   readonly signal?: AbortSignal | undefined;
   /** Give up (QUEUE_PUBLISH_TIMEOUT) when the broker has not confirmed within this. @default publishTimeoutMs */

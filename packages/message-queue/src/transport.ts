@@ -38,7 +38,8 @@ export interface Delivery {
   readonly message: ReceivedMessage;
   /**
    * Done: the broker forgets the message (commit, ack, delete). An adapter that settles in the same tick
-   * (Kafka: the offset is committed with its batch) may return nothing instead of a promise.
+   * (Kafka: the offset is committed with its batch; RabbitMQ: `basic.ack` has no reply) may return nothing
+   * instead of a promise.
    */
   ack(): Promise<void> | undefined;
   /** Hand the message back unprocessed, at once, attempt unchanged (used on shutdown). */

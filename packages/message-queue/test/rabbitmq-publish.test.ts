@@ -1,11 +1,16 @@
 import { describe, expect, it, vi } from 'vitest';
 import { RabbitMqTransport } from '../src/adapters/rabbitmq.ts';
+import { timeOrderedId } from '../src/message-id.ts';
 import type { TransportMessage } from '../src/transport.ts';
 
 // amqplib stand-in whose confirm channel holds every publisher confirm until the test hands it out, so the
 // test decides when (and whether positively) the broker confirms each message of a batch.
 const broker = vi.hoisted(() => ({
-  published: [] as Array<{ id: string; confirm: (error: unknown) => void }>,
+  published: [] as Array<{
+    id: string;
+    headers: Record<string, unknown>;
+    confirm: (error: unknown) => void;
+  }>,
   throwOnPublish: false,
 }));
 
@@ -27,11 +32,11 @@ vi.mock('amqplib', () => {
           _exchange: string,
           _routingKey: string,
           _content: Buffer,
-          options: { messageId: string },
+          options: { messageId: string; headers: Record<string, unknown> },
           confirm: (error: unknown) => void,
         ) => {
           if (broker.throwOnPublish) throw new Error('Channel closed');
-          broker.published.push({ id: options.messageId, confirm });
+          broker.published.push({ id: options.messageId, headers: options.headers, confirm });
           return true;
         },
       }),
@@ -115,6 +120,31 @@ describe('RabbitMqTransport publish confirms', () => {
     await settledState(batch);
     controller.abort(new Error('stop'));
     await expect(batch).rejects.toThrow('stop');
+    await transport.close();
+  });
+
+  it('sends the publish time in the id, not as a header, when the id is a version 7 UUID of that ms', async () => {
+    broker.published.length = 0;
+    const transport = new RabbitMqTransport({ urls: ['amqp://fake'] });
+    await transport.connect();
+    const timestamp = 1_763_958_000_123;
+    const batch = transport.publish(
+      [
+        { ...message(timeOrderedId(timestamp)), timestamp },
+        // A v7 id of another millisecond (a user's own id) and a non-UUID id still carry the header.
+        { ...message(timeOrderedId(timestamp - 5)), timestamp },
+        { ...message('order-42'), timestamp, key: 'k' },
+      ],
+      new AbortController().signal,
+    );
+    await settledState(batch);
+    expect(broker.published.map((p) => p.headers)).toEqual([
+      {},
+      { 'x-ballast-timestamp': timestamp },
+      { 'x-ballast-timestamp': timestamp, 'x-ballast-key': 'k' },
+    ]);
+    for (const published of broker.published) published.confirm(null);
+    await batch;
     await transport.close();
   });
 });

@@ -3,6 +3,8 @@ import type { ConsumeMessage } from 'amqplib';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RabbitMqTransport } from '../src/adapters/rabbitmq.ts';
 import type { QueueEvents } from '../src/events.ts';
+import type { Message } from '../src/message.ts';
+import { timeOrderedId } from '../src/message-id.ts';
 import { MessageQueue } from '../src/message-queue.ts';
 
 // amqplib stand-in: publishes to a `.retry.` queue fail (the confirm comes back negative), everything
@@ -94,5 +96,37 @@ describe('RabbitMqTransport settle failures', () => {
     // Nothing is left unsettled on the channel, so stopping closes it.
     await consumer.close({ timeoutMs: 1_000 });
     expect(broker.consumeChannelClosed).toBe(true);
+  });
+
+  it('reads the publish time from a version 7 id, or from the header of older messages', async () => {
+    broker.acks.length = 0;
+    const queue = new MessageQueue({ transport: new RabbitMqTransport({ urls: ['amqp://fake'] }) });
+    open.push(queue);
+    const got: Message[] = [];
+    await queue.consume('orders', (message) => void got.push(message), { concurrency: 4, prefetch: 4 });
+    const timestamp = 1_763_958_000_123;
+    const now = {
+      content: Buffer.from('1'),
+      fields: {},
+      properties: { messageId: timeOrderedId(timestamp), headers: {} },
+    } as unknown as ConsumeMessage;
+    // As written before the time moved into the id: a v4 id and the x-ballast-timestamp header.
+    const older = {
+      content: Buffer.from('2'),
+      fields: {},
+      properties: {
+        messageId: '6f1c7c1e-2f1b-4b8e-9a57-0c7d3f5e8a11',
+        headers: { 'x-ballast-timestamp': timestamp - 1_000, 'x-ballast-key': 'k', trace: 'abc' },
+      },
+    } as unknown as ConsumeMessage;
+    broker.onMessage!(now);
+    broker.onMessage!(older);
+    const deadline = Date.now() + 3_000;
+    while (broker.acks.length < 2 && Date.now() < deadline) await sleep(5);
+    expect(got).toMatchObject([
+      { payload: 1, timestamp, attempt: 1, headers: {} },
+      { payload: 2, timestamp: timestamp - 1_000, attempt: 1, key: 'k', headers: { trace: 'abc' } },
+    ]);
+    expect(broker.acks).toEqual([now, older]);
   });
 });

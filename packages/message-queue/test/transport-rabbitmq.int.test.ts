@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backendUrl, cutProxy, restartBackend, restoreProxy } from '@ballast-internal/backends';
+import { connect } from 'amqplib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RabbitMqTransport } from '../src/adapters/rabbitmq.ts';
+import type { Message } from '../src/message.ts';
+import { idTimestamp } from '../src/message-id.ts';
 import { MessageQueue } from '../src/message-queue.ts';
 import { describeTransportConformance } from './conformance/transport.conformance.ts';
 
@@ -123,5 +126,64 @@ describe('RabbitMqTransport on real RabbitMQ', () => {
     await sleep(100);
     expect(await queue.depth(topic)).toBe(2);
     expect(() => new RabbitMqTransport({ urls: [] })).toThrow(/"urls"/);
+  });
+
+  it('sends the publish time in the id and still reads messages that carry it as a header', async () => {
+    const transport = new RabbitMqTransport({ urls: [url] });
+    const queue = new MessageQueue({ transport });
+    const topic = topicName();
+    const raw = await connect(url);
+    cleanups.push(async () => {
+      await raw.close();
+      await transport.deleteTopic(topic, ['default']);
+      await queue.close();
+    });
+    await transport.declare(topic, 'default');
+    const [id] = await queue.sendBatch(topic, [{ payload: 'new' }]);
+    const channel = await raw.createConfirmChannel();
+    // On the wire: no header of ours, the time is the id's first 48 bits.
+    const stored = await channel.get(`${topic}.default`, { noAck: false });
+    expect(stored).not.toBe(false);
+    if (stored === false) return;
+    expect(stored.properties.messageId).toBe(id);
+    expect(stored.properties.headers ?? {}).toEqual({});
+    channel.nack(stored, false, true);
+    // As an earlier version wrote it: a v4 id and the time in x-ballast-timestamp.
+    channel.publish(topic, '', Buffer.from('"old"'), {
+      persistent: true,
+      messageId: randomUUID(),
+      headers: { 'x-ballast-timestamp': 1_700_000_000_000 },
+    });
+    await channel.waitForConfirms();
+    const got: Message[] = [];
+    await queue.consume(topic, (message) => void got.push(message));
+    const deadline = Date.now() + 10_000;
+    while (got.length < 2 && Date.now() < deadline) await sleep(20);
+    const byPayload = new Map(got.map((message) => [message.payload, message]));
+    expect(byPayload.get('new')?.timestamp).toBe(idTimestamp(id!));
+    expect(byPayload.get('old')?.timestamp).toBe(1_700_000_000_000);
+  });
+
+  it('declares a queue deleted behind its back again when a consumer starts', async () => {
+    const transport = new RabbitMqTransport({ urls: [url] });
+    const queue = new MessageQueue({ transport });
+    const topic = topicName();
+    const raw = await connect(url);
+    cleanups.push(async () => {
+      await raw.close();
+      await transport.deleteTopic(topic, ['default']);
+      await queue.close();
+    });
+    await transport.declare(topic, 'default');
+    const channel = await raw.createChannel();
+    await channel.deleteQueue(`${topic}.default`);
+    await channel.close();
+    // declare() remembers the queue on this connection; subscribing finds it gone and declares it again.
+    const got: number[] = [];
+    await queue.consume<number>(topic, (message) => void got.push(message.payload));
+    await queue.send(topic, 7);
+    const deadline = Date.now() + 10_000;
+    while (got.length < 1 && Date.now() < deadline) await sleep(20);
+    expect(got).toEqual([7]);
   });
 });
