@@ -154,4 +154,23 @@ describe('KafkaTransport consumer after its stop', () => {
     await sleep(5);
     expect(kafka.disconnects()).toBe(afterStop + 1);
   });
+
+  it('opens no producer once closed: a retry settled after close() fails instead of leaving one open', async () => {
+    const kafka = fakeKafka();
+    const transport = new KafkaTransport({ kafka: kafka.client });
+    const queue = new MessageQueue({ transport });
+    open.push(queue);
+    let fail!: () => void;
+    const failing = new Promise<void>((_, reject) => {
+      fail = () => reject(new Error('handler failed'));
+    });
+    await queue.consume('orders', () => failing, { concurrency: 1, prefetch: 1, maxAttempts: 3 });
+    const eachBatch = await kafka.eachBatch;
+    void eachBatch(payload([record(0, 'k')], [])).catch(() => undefined);
+    await sleep(20); // the handler runs
+    await transport.close({ timeoutMs: 500 });
+    fail(); // its retry would need a producer
+    await sleep(50);
+    expect(kafka.producers()).toBe(0);
+  });
 });

@@ -297,6 +297,8 @@ export class KafkaTransport implements Transport {
   }
 
   #getProducer(): Promise<Producer> {
+    // After close() no producer is opened: nothing would disconnect it (an open one is, by close()).
+    if (this.#producer === undefined && this.#closed) return Promise.reject(closedError('KafkaTransport'));
     this.#producer ??= (async () => {
       const producer = this.#kafka.producer({
         maxInFlightRequests: 1,

@@ -20,6 +20,7 @@ export function fakeKafka(options: { readonly failSends?: number } = {}) {
   const seeks: unknown[] = [];
   const consumerConfigs: Array<{ retry?: { restartOnFailure?: (error: Error) => Promise<boolean> } }> = [];
   let disconnects = 0;
+  let producers = 0;
   /** GROUP_JOIN listeners of the last consumer made. */
   let joinListeners: Array<() => void> = [];
   let provide: (run: EachBatch) => void = () => undefined;
@@ -28,7 +29,7 @@ export function fakeKafka(options: { readonly failSends?: number } = {}) {
   });
   const client = {
     producer: () => ({
-      connect: async () => undefined,
+      connect: async () => void producers++,
       disconnect: async () => undefined,
       sendBatch: async () => {
         if (failSends-- > 0) throw new Error('broker gone');
@@ -82,6 +83,8 @@ export function fakeKafka(options: { readonly failSends?: number } = {}) {
     seeks,
     consumerConfigs,
     disconnects: () => disconnects,
+    /** Producers connected so far. */
+    producers: () => producers,
     /** Emits GROUP_JOIN again, as kafkajs does when the consumer (re)joins its group. */
     rejoin: () => {
       for (const listener of [...joinListeners]) listener();
