@@ -14,35 +14,23 @@ const broker = vi.hoisted(() => ({
   throwOnPublish: false,
 }));
 
-vi.mock('amqplib', () => {
-  const channelBase = () => ({
-    on: () => undefined,
-    assertExchange: async () => ({}),
-    assertQueue: async () => ({}),
-    bindQueue: async () => ({}),
-    close: async () => undefined,
+vi.mock('amqplib', async () => {
+  const { fakeAmqplib } = await import('./support/fake-amqplib.ts');
+  return fakeAmqplib({
+    confirm: {
+      publish: (
+        _exchange: string,
+        _routingKey: string,
+        _content: Buffer,
+        options: { messageId: string; headers: Record<string, unknown> },
+        confirm: (error: unknown) => void,
+      ) => {
+        if (broker.throwOnPublish) throw new Error('Channel closed');
+        broker.published.push({ id: options.messageId, headers: options.headers, confirm });
+        return true;
+      },
+    },
   });
-  return {
-    connect: async () => ({
-      on: () => undefined,
-      close: async () => undefined,
-      createConfirmChannel: async () => ({
-        ...channelBase(),
-        publish: (
-          _exchange: string,
-          _routingKey: string,
-          _content: Buffer,
-          options: { messageId: string; headers: Record<string, unknown> },
-          confirm: (error: unknown) => void,
-        ) => {
-          if (broker.throwOnPublish) throw new Error('Channel closed');
-          broker.published.push({ id: options.messageId, headers: options.headers, confirm });
-          return true;
-        },
-      }),
-      createChannel: async () => channelBase(),
-    }),
-  };
 });
 
 const message = (id: string): TransportMessage => ({

@@ -16,47 +16,35 @@ const broker = vi.hoisted(() => ({
   consumeChannelClosed: false,
 }));
 
-vi.mock('amqplib', () => {
-  const channelBase = () => ({
-    on: () => undefined,
-    assertExchange: async () => ({}),
-    assertQueue: async () => ({}),
-    bindQueue: async () => ({}),
-    close: async () => undefined,
+vi.mock('amqplib', async () => {
+  const { fakeAmqplib } = await import('./support/fake-amqplib.ts');
+  return fakeAmqplib({
+    confirm: {
+      publish: (
+        _exchange: string,
+        routingKey: string,
+        _content: Buffer,
+        _options: unknown,
+        confirm: (error: unknown) => void,
+      ) => {
+        queueMicrotask(() => confirm(routingKey.includes('.retry.') ? new Error('nacked') : null));
+        return true;
+      },
+    },
+    plain: {
+      prefetch: async () => undefined,
+      consume: async (_queue: string, onMessage: (raw: unknown) => void) => {
+        broker.onMessage = onMessage;
+        return { consumerTag: 'ctag' };
+      },
+      cancel: async () => undefined,
+      ack: (raw: unknown) => void broker.acks.push(raw),
+      nack: (raw: unknown, _allUpTo: boolean, requeue: boolean) => void broker.nacks.push({ raw, requeue }),
+      close: async () => {
+        broker.consumeChannelClosed = true;
+      },
+    },
   });
-  return {
-    connect: async () => ({
-      on: () => undefined,
-      close: async () => undefined,
-      createConfirmChannel: async () => ({
-        ...channelBase(),
-        publish: (
-          _exchange: string,
-          routingKey: string,
-          _content: Buffer,
-          _options: unknown,
-          confirm: (error: unknown) => void,
-        ) => {
-          queueMicrotask(() => confirm(routingKey.includes('.retry.') ? new Error('nacked') : null));
-          return true;
-        },
-      }),
-      createChannel: async () => ({
-        ...channelBase(),
-        prefetch: async () => undefined,
-        consume: async (_queue: string, onMessage: (raw: unknown) => void) => {
-          broker.onMessage = onMessage;
-          return { consumerTag: 'ctag' };
-        },
-        cancel: async () => undefined,
-        ack: (raw: unknown) => void broker.acks.push(raw),
-        nack: (raw: unknown, _allUpTo: boolean, requeue: boolean) => void broker.nacks.push({ raw, requeue }),
-        close: async () => {
-          broker.consumeChannelClosed = true;
-        },
-      }),
-    }),
-  };
 });
 
 function raw(id: string): ConsumeMessage {
