@@ -1,8 +1,6 @@
 import { compare, nsPerOperation, type ResultRow } from '@ballast-internal/bench';
 import { Redis } from 'ioredis';
-import { RateLimiterRedis } from 'rate-limiter-flexible';
-import { RedisStore } from '../src/adapters/redis.ts';
-import { RateLimiter } from '../src/index.ts';
+import { redisContenders } from './redis-contenders.ts';
 
 const keyCount = 1000;
 const concurrency = 16;
@@ -14,18 +12,7 @@ export async function redisCheckRows(redisUrl: string): Promise<ResultRow[]> {
   const ourClient = new Redis(redisUrl);
   const anchorClient = new Redis(redisUrl);
   await Promise.all([ourClient.ping(), anchorClient.ping()]);
-  const ours = new RateLimiter({
-    store: new RedisStore({ client: ourClient, keyPrefix: `${prefix}:ours:` }),
-    limits: { algorithm: 'fixed-window', limit: 1_000_000_000, windowMs: 60_000 },
-    failurePolicy: 'open',
-    storeTimeoutMs: 5000,
-  });
-  const flexible = new RateLimiterRedis({
-    storeClient: anchorClient,
-    keyPrefix: `${prefix}:flex`,
-    points: 1_000_000_000,
-    duration: 60,
-  });
+  const { ours, flexible } = redisContenders(ourClient, anchorClient, prefix);
   const batch = (check: (key: string) => Promise<unknown>) => (i: number) => {
     const pending: Array<Promise<unknown>> = [];
     for (let j = 0; j < concurrency; j++) pending.push(check(keys[(i * concurrency + j) % keyCount]!));

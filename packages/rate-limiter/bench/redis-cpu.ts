@@ -1,7 +1,5 @@
 import { Redis } from 'ioredis';
-import { RateLimiterRedis } from 'rate-limiter-flexible';
-import { RedisStore } from '../src/adapters/redis.ts';
-import { RateLimiter } from '../src/index.ts';
+import { redisContenders } from './redis-contenders.ts';
 
 /**
  * Redis CPU per check (µs), from `INFO commandstats` deltas (evalsha + eval + the commands scripts
@@ -34,18 +32,7 @@ async function measure(client: Redis, check: (key: string) => Promise<unknown>):
 
 const prefix = `bench-cpu:${process.pid}`;
 const client = new Redis(redisUrl);
-const ours = new RateLimiter({
-  store: new RedisStore({ client, keyPrefix: `${prefix}:ours:` }),
-  limits: { algorithm: 'fixed-window', limit: 1_000_000_000, windowMs: 60_000 },
-  failurePolicy: 'open',
-  storeTimeoutMs: 5000,
-});
-const flexible = new RateLimiterRedis({
-  storeClient: client,
-  keyPrefix: `${prefix}:flex`,
-  points: 1_000_000_000,
-  duration: 60,
-});
+const { ours, flexible } = redisContenders(client, client, prefix);
 const oursUsec = await measure(client, (key) => ours.check(key));
 const flexUsec = await measure(client, (key) => flexible.consume(key));
 process.stdout.write(

@@ -1,10 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { readEnvFile } from '@ballast-internal/backends/env-file';
 import { Redis } from 'ioredis';
-import { RateLimiterRedis } from 'rate-limiter-flexible';
-import { RedisStore } from '../src/adapters/redis.ts';
-import { RateLimiter } from '../src/index.ts';
 import { fixedWindowScript } from '../src/redis/consume-script.ts';
+import { redisContenders } from './redis-contenders.ts';
 
 /**
  * Where a `redis-check` batch's time goes: per batch of 16 checks (the `redis-check` shape), wall time,
@@ -26,18 +24,7 @@ const anchorClient = new Redis(redisUrl);
 const bareClient = new Redis(redisUrl);
 await Promise.all([ourClient.ping(), anchorClient.ping(), bareClient.ping()]);
 const redisPid = Number(/process_id:(\d+)/.exec(await bareClient.info('server'))?.[1]);
-const ours = new RateLimiter({
-  store: new RedisStore({ client: ourClient, keyPrefix: `${prefix}:ours:` }),
-  limits: { algorithm: 'fixed-window', limit: 1_000_000_000, windowMs: 60_000 },
-  failurePolicy: 'open',
-  storeTimeoutMs: 5000,
-});
-const flexible = new RateLimiterRedis({
-  storeClient: anchorClient,
-  keyPrefix: `${prefix}:flex`,
-  points: 1_000_000_000,
-  duration: 60,
-});
+const { ours, flexible } = redisContenders(ourClient, anchorClient, prefix);
 const sha = (await bareClient.script('LOAD', fixedWindowScript)) as string;
 let next = 0;
 const batch = (check: (key: string) => Promise<unknown>) => () => {
