@@ -4,6 +4,7 @@ import type { ShardInfo } from '../src/shard-map.ts';
 import { ShardRouter } from '../src/shard-router.ts';
 import { type DelayingRelay, delayingRelay } from '../test/delaying-relay.ts';
 import type { PgShardSet } from '../test/pg-shards.ts';
+import { twoPhaseFloorRows } from './two-phase-floor.ts';
 
 /** One-way delay of the relayed run: every request reaches its server 1 ms late, as over a slow link. */
 const linkDelayMs = 1;
@@ -13,7 +14,7 @@ const linkDelayMs = 1;
  * the first records the decision in its own transaction, COMMIT on the first, COMMIT PREPARED on the
  * second) against the same two updates committed on one shard, through the same router and pools. On
  * loopback (the goal row) and, report only, through relays that delay every request by 1 ms, where round
- * trips rather than server CPU dominate.
+ * trips rather than server CPU dominate. The bare-client rows of `two-phase-floor.ts` show what loopback allows.
  */
 export async function twoPhaseRows(set: PgShardSet): Promise<ResultRow[]> {
   const loopback = await transferTimings([set.shards[0]!, set.shards[1]!], set, (url) => url, {
@@ -21,6 +22,7 @@ export async function twoPhaseRows(set: PgShardSet): Promise<ResultRow[]> {
     samples: 9,
     warmup: 50,
   });
+  const floor = await twoPhaseFloorRows(set.urls.get(set.shards[0]!.id)!, set.urls.get(set.shards[1]!.id)!);
   const relays: DelayingRelay[] = [];
   const relayed = new Map<string, string>();
   try {
@@ -45,6 +47,7 @@ export async function twoPhaseRows(set: PgShardSet): Promise<ResultRow[]> {
         'lower-is-better',
         0.55,
       ),
+      ...floor,
       compare(
         'two-phase-commit-1ms-link',
         'µs/tx',
