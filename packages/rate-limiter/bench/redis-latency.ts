@@ -7,8 +7,9 @@ import { redisContenders } from './redis-contenders.ts';
 /**
  * Where a `redis-check` batch's time goes: per batch of 16 checks (the `redis-check` shape), wall time,
  * this process's CPU (user and system), Redis command CPU (`INFO commandstats` deltas) and, for
- * reference, one PING and one bare `EVALSHA` of the fixed-window script for the same 16 keys (no
- * limiter). Each round also records the CPU that other processes used meanwhile (Linux `/proc`), and
+ * reference, one PING, one bare `EVALSHA` of the fixed-window script for the same 16 keys (no
+ * limiter) and a minimal batcher (one promise per check, one EVALSHA per tick, nothing else). Each
+ * round also records the CPU that other processes used meanwhile (Linux `/proc`), and
  * the summary gives medians for rounds on a quiet machine (others below 25% of the CPUs) and a busy
  * one. Run alone: `flock /tmp/ballast-bench.lock node bench/redis-latency.ts` (ROUNDS=n, default 30).
  */
@@ -32,6 +33,27 @@ const batch = (check: (key: string) => Promise<unknown>) => () => {
   for (let j = 0; j < concurrency; j++) pending.push(check(keys[next++ % keys.length]!));
   return Promise.all(pending);
 };
+// The least a limiter with one promise per check can do: queue the checks of a tick, send them as one
+// EVALSHA of the same script from a microtask, resolve each with a small object (no options, timeouts,
+// metrics or decision). The floor for ours under the same API shape.
+let queued: Array<{ key: string; resolve: (value: unknown) => void }> = [];
+const sendQueued = (): void => {
+  const items = queued;
+  queued = [];
+  const args: Array<string | number> = items.map(({ key }) => `${prefix}:minimal:{${key}}:x`);
+  args.push(-1, 1, 1_000_000_000, 60_000);
+  void bareClient.evalsha(sha, items.length, ...args).then((reply) => {
+    const values = reply as number[];
+    for (let index = 0; index < items.length; index++) {
+      items[index]!.resolve({ allowed: true, remaining: values[index] });
+    }
+  });
+};
+const minimalCheck = (key: string): Promise<unknown> =>
+  new Promise((resolve) => {
+    if (queued.length === 0) queueMicrotask(sendQueued);
+    queued.push({ key, resolve });
+  });
 const contenders: Record<string, () => Promise<unknown>> = {
   'ping (1 command)': () => bareClient.ping(),
   'bare EVALSHA (16 keys)': () => {
@@ -39,6 +61,7 @@ const contenders: Record<string, () => Promise<unknown>> = {
     for (let j = 0; j < concurrency; j++) batchKeys.push(`${prefix}:bare:{${keys[next++ % keys.length]}}:x`);
     return bareClient.evalsha(sha, concurrency, ...batchKeys, -1, 1, 1_000_000_000, 60_000);
   },
+  'minimal batcher (no limiter)': batch(minimalCheck),
   ours: batch((key) => ours.check(key)),
   'rate-limiter-flexible': batch((key) => flexible.consume(key)),
 };
@@ -125,6 +148,15 @@ for (const [label, quiet] of [
       `| ${name} | ${cell((r) => r.wall)} | ${cell((r) => r.user)} | ${cell((r) => r.system)} | ${cell((r) => r.redis)} |\n`,
     );
   }
+  // Per round, rate-limiter-flexible's wall time over each contender's (the redis-check ratio, per round).
+  const flexible = rows['rate-limiter-flexible']?.filter((row) => row.others < 0.25 === quiet) ?? [];
+  const ratios = picked
+    .filter(([name]) => name !== 'rate-limiter-flexible' && !name.startsWith('ping'))
+    .map(([name, list]) => {
+      const perRound = list.map((row, index) => (flexible[index]?.wall ?? Number.NaN) / row.wall);
+      return `${name} ${median(perRound).toFixed(2)}`;
+    });
+  process.stdout.write(`per-round rate-limiter-flexible / contender, median: ${ratios.join(', ')}\n`);
 }
 
 await ours.close();
