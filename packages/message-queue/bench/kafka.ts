@@ -3,17 +3,12 @@ import { compare, type ResultRow } from '@ballast-internal/bench';
 import { Kafka, logLevel } from 'kafkajs';
 import { KafkaTransport } from '../src/adapters/kafka.ts';
 import { MessageQueue } from '../src/message-queue.ts';
-import { alternate, atFixedRate, encode, payload, percentile, until } from './measure.ts';
+import { alternate, atFixedRate, encode, payload, percentile, rateOf, until } from './measure.ts';
 
 const batchSize = 100;
 const batches = 40;
 const consumeCount = 50_000;
 const prefetch = 100;
-
-/** Rate from the first to the last message handled, so the group join does not count. */
-function rateOf(stamps: { first: number; last: number }, count: number): number {
-  return (count - 1) / ((stamps.last - stamps.first) / 1000);
-}
 
 export async function kafkaRows(brokers: string[]): Promise<ResultRow[]> {
   const kafka = new Kafka({
@@ -139,7 +134,7 @@ export async function kafkaRows(brokers: string[]): Promise<ResultRow[]> {
         return rateOf(stamps, consumeCount);
       },
     },
-    5,
+    7,
   );
 
   const latencies = { ours: [] as number[], anchor: [] as number[] };

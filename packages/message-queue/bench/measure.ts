@@ -1,17 +1,45 @@
 import { median } from '@ballast-internal/bench';
 
-/** Alternates contenders sample by sample (A, B, A, B, ...) and returns each one's median. */
+/**
+ * Runs every contender once unmeasured (a warm-up: the code both sides share, such as the driver's
+ * decoder, is then compiled before either is timed, instead of being warmed by whichever runs first),
+ * then `samples` measured rounds whose order alternates (A, B, then B, A, ...), so that whatever a run
+ * leaves behind (garbage to collect, a disconnect finishing) falls on both sides alike. Returns each
+ * contender's median; `BENCH_SAMPLES=1` prints every sample on stderr.
+ */
 export async function alternate(
   contenders: Readonly<Record<string, () => Promise<number>>>,
   samples: number,
 ): Promise<Record<string, number>> {
-  const values: Record<string, number[]> = Object.fromEntries(
-    Object.keys(contenders).map((name) => [name, []]),
-  );
+  const entries = Object.entries(contenders);
+  for (const [, run] of entries) await run();
+  const values: Record<string, number[]> = Object.fromEntries(entries.map(([name]) => [name, []]));
   for (let round = 0; round < samples; round++) {
-    for (const [name, run] of Object.entries(contenders)) values[name]!.push(await run());
+    const order = round % 2 === 0 ? entries : [...entries].reverse();
+    for (const [name, run] of order) values[name]!.push(await run());
   }
+  if (process.env.BENCH_SAMPLES === '1') process.stderr.write(`samples ${JSON.stringify(values)}\n`);
   return Object.fromEntries(Object.entries(values).map(([name, list]) => [name, median(list)]));
+}
+
+/** First and last handling time of a consume sample, and how many were handled. */
+export interface Stamps {
+  first: number;
+  last: number;
+  done: number;
+}
+
+export const newStamps = (): Stamps => ({ first: 0, last: 0, done: 0 });
+
+/** Records one handled message. */
+export function stamp(stamps: Stamps): void {
+  stamps.last = performance.now();
+  if (stamps.done++ === 0) stamps.first = stamps.last;
+}
+
+/** Rate from the first to the last message handled: a consumer's start (group join, declares) does not count. */
+export function rateOf(stamps: Stamps, count: number): number {
+  return (count - 1) / ((stamps.last - stamps.first) / 1000);
 }
 
 export function percentile(values: readonly number[], p: number): number {

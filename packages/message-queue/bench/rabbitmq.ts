@@ -84,7 +84,7 @@ export async function rabbitmqRows(url: string): Promise<ResultRow[]> {
         return rate;
       },
     },
-    5,
+    7,
   );
 
   // Latency at a fixed rate: 400 msgs/s for 1 s, publish (confirmed) to handler.

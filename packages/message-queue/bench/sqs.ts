@@ -11,11 +11,11 @@ import {
 import { compare, type ResultRow } from '@ballast-internal/bench';
 import { SqsTransport } from '../src/adapters/sqs.ts';
 import { MessageQueue } from '../src/message-queue.ts';
-import { alternate, atFixedRate, payload, percentile, until } from './measure.ts';
+import { alternate, atFixedRate, newStamps, payload, percentile, rateOf, stamp, until } from './measure.ts';
 
 const batchSize = 100;
 const batches = 5;
-const consumeCount = 1_000;
+const consumeCount = 3_000;
 const prefetch = 40;
 
 export async function sqsRows(endpoint: string): Promise<ResultRow[]> {
@@ -110,30 +110,26 @@ export async function sqsRows(endpoint: string): Promise<ResultRow[]> {
     {
       ours: async () => {
         for (let b = 0; b < consumeCount / batchSize; b++) await queue.sendBatch(topic, items);
-        let done = 0;
-        const started = performance.now();
-        const consumer = await queue.consume(topic, () => void done++, { concurrency: prefetch, prefetch });
-        await until(() => done >= consumeCount, 60_000, 'sqs consume (ours)');
-        const rate = consumeCount / ((performance.now() - started) / 1000);
+        const stamps = newStamps();
+        const consumer = await queue.consume(topic, () => stamp(stamps), { concurrency: prefetch, prefetch });
+        await until(() => stamps.done >= consumeCount, 60_000, 'sqs consume (ours)');
         await consumer.close();
-        return rate;
+        return rateOf(stamps, consumeCount);
       },
       anchor: async () => {
         await rawSend(consumeCount);
-        let done = 0;
-        const started = performance.now();
+        const stamps = newStamps();
         const loops = rawLoops((body) => {
           JSON.parse(body);
-          done++;
+          stamp(stamps);
         });
-        await until(() => done >= consumeCount, 60_000, 'sqs consume (client-sqs)');
-        const rate = consumeCount / ((performance.now() - started) / 1000);
+        await until(() => stamps.done >= consumeCount, 60_000, 'sqs consume (client-sqs)');
         stopRaw.abort();
         await Promise.all(loops);
-        return rate;
+        return rateOf(stamps, consumeCount);
       },
     },
-    5,
+    7,
   );
 
   const latencies = { ours: [] as number[], anchor: [] as number[] };
