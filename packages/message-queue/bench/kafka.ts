@@ -3,7 +3,17 @@ import { compare, type ResultRow } from '@ballast-internal/bench';
 import { Kafka, logLevel } from 'kafkajs';
 import { KafkaTransport } from '../src/adapters/kafka.ts';
 import { MessageQueue } from '../src/message-queue.ts';
-import { alternate, atFixedRate, encode, payload, percentile, rateOf, until } from './measure.ts';
+import {
+  alternate,
+  atFixedRate,
+  encode,
+  newStamps,
+  payload,
+  percentile,
+  rateOf,
+  stamp,
+  until,
+} from './measure.ts';
 
 const batchSize = 100;
 const batches = 40;
@@ -72,13 +82,12 @@ export async function kafkaRows(brokers: string[]): Promise<ResultRow[]> {
             messages: items.map((i) => ({ key: i.key, value: encode(i.payload) })),
           });
         }
-        const stamps = { first: 0, last: 0, done: 0 };
+        const stamps = newStamps();
         // The same async handler body as the anchor's (ours decodes the JSON payload before calling it).
         const consumer = await queue.consume(
           fresh,
           async () => {
-            stamps.last = performance.now();
-            if (stamps.done++ === 0) stamps.first = stamps.last;
+            stamp(stamps);
           },
           { concurrency: prefetch, prefetch },
         );
@@ -101,11 +110,10 @@ export async function kafkaRows(brokers: string[]): Promise<ResultRow[]> {
         const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
         await consumer.connect();
         await consumer.subscribe({ topic: fresh, fromBeginning: true });
-        const stamps = { first: 0, last: 0, done: 0 };
+        const stamps = newStamps();
         const handler = async (value: unknown) => {
           void value;
-          stamps.last = performance.now();
-          if (stamps.done++ === 0) stamps.first = stamps.last;
+          stamp(stamps);
         };
         // What raw kafkajs needs for the same guarantee as ours: an async handler awaited per message,
         // the offset resolved only after it succeeded, nothing auto-resolved (a loop that stops early
