@@ -1,6 +1,6 @@
 import { compare, nsPerOperation, type ResultRow } from '@ballast-internal/bench';
 import { Redis } from 'ioredis';
-import { redisContenders } from './redis-contenders.ts';
+import { deleteKeys, redisContenders } from './redis-contenders.ts';
 
 const keyCount = 1000;
 const keys = Array.from({ length: keyCount }, (_, index) => `user:${index}`);
@@ -37,14 +37,7 @@ async function redisCheckRow(redisUrl: string, concurrency: number): Promise<Res
     { operations: checksPerSample / concurrency, samples: 5 },
   );
   await ours.close();
-  for (const client of [ourClient]) {
-    let cursor = '0';
-    do {
-      const [next, found] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (found.length > 0) await client.del(...found);
-    } while (cursor !== '0');
-  }
+  await deleteKeys(ourClient, prefix);
   ourClient.disconnect();
   anchorClient.disconnect();
   return compare(

@@ -27,3 +27,13 @@ export function redisContenders(
     }),
   };
 }
+
+/** Deletes every key starting with `prefix` (what a bench run left behind). */
+export async function deleteKeys(client: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, found] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    if (found.length > 0) await client.del(...found);
+  } while (cursor !== '0');
+}

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { redisContenders } from './redis-contenders.ts';
+import { deleteKeys, redisContenders } from './redis-contenders.ts';
 
 /**
  * Redis CPU per check (µs), from `INFO commandstats` deltas (evalsha + eval + the commands scripts
@@ -39,10 +39,5 @@ process.stdout.write(
   `Redis CPU per check: ours ${(oursUsec / checks).toFixed(2)} µs, rate-limiter-flexible ${(flexUsec / checks).toFixed(2)} µs\n`,
 );
 await ours.close();
-let cursor = '0';
-do {
-  const [next, found] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-  cursor = next;
-  if (found.length > 0) await client.del(...found);
-} while (cursor !== '0');
+await deleteKeys(client, prefix);
 client.disconnect();

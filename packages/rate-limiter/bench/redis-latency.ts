@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { readEnvFile } from '@ballast-internal/backends/env-file';
 import { Redis } from 'ioredis';
 import { fixedWindowScript } from '../src/redis/consume-script.ts';
-import { redisContenders } from './redis-contenders.ts';
+import { deleteKeys, redisContenders } from './redis-contenders.ts';
 
 /**
  * Where a `redis-check` batch's time goes: per batch of 16 checks (the `redis-check` shape), wall time,
@@ -160,10 +160,5 @@ for (const [label, quiet] of [
 }
 
 await ours.close();
-let cursor = '0';
-do {
-  const [nextCursor, found] = await bareClient.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-  cursor = nextCursor;
-  if (found.length > 0) await bareClient.del(...found);
-} while (cursor !== '0');
+await deleteKeys(bareClient, prefix);
 for (const client of [ourClient, anchorClient, bareClient]) client.disconnect();
