@@ -69,6 +69,30 @@ describe('KafkaTransport batches', () => {
     expect(kafka.seeks).toEqual([]);
   });
 
+  it('gives every record key as its UTF-8 text: short ASCII, non-ASCII and long keys', async () => {
+    const kafka = fakeKafka();
+    const queue = new MessageQueue({ transport: new KafkaTransport({ kafka: kafka.client }) });
+    open.push(queue);
+    const keys = [
+      'k1',
+      '',
+      'é',
+      'ключ-7',
+      'a\u007f',
+      'twelve-chars',
+      'thirteen-char',
+      'order-8f3a2c1e-66b0-4d3e',
+    ];
+    const seen: Array<string | undefined> = [];
+    await queue.consume('orders', (m) => void seen.push(m.key), { concurrency: 1, prefetch: 10 });
+    const eachBatch = await kafka.eachBatch;
+    const messages = keys.map((key, n) => record(n, key));
+    const keyless = record(keys.length, '');
+    (keyless as { key: Buffer | null }).key = null;
+    await eachBatch(payload([...messages, keyless], []));
+    expect(seen).toEqual([...keys, undefined]);
+  });
+
   it('does not hand a record over twice when kafkajs fetches it again while its first copy runs', async () => {
     const kafka = fakeKafka();
     const queue = new MessageQueue({ transport: new KafkaTransport({ kafka: kafka.client }) });
