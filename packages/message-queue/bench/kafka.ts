@@ -16,8 +16,10 @@ import {
 } from './measure.ts';
 
 const batchSize = 100;
-const batches = 40;
-const consumeCount = 50_000;
+const batches = 100;
+const publishSamples = 8;
+const consumeCount = 200_000;
+const consumeSamples = 8;
 const prefetch = 100;
 
 export async function kafkaRows(brokers: string[]): Promise<ResultRow[]> {
@@ -65,51 +67,44 @@ export async function kafkaRows(brokers: string[]): Promise<ResultRow[]> {
         return (batches * batchSize) / ((performance.now() - started) / 1000);
       },
     },
-    5,
+    publishSamples,
   );
 
+  // One topic is filled once; every sample reads all of it from the start under a fresh consumer group (a
+  // group of ours, a group id of the anchor's), so both sides read the same records and a sample can be long.
+  const consumeTopic = `${topic}-consume`;
+  const consumeGroups: string[] = [];
+  created.push({ topic: consumeTopic, groups: consumeGroups });
+  await transport.declare(consumeTopic);
+  const fill = Array.from({ length: 1_000 }, (_, n) => ({ key: `k${n % 16}`, value: encode(payload(n)) }));
+  for (let sent = 0; sent < consumeCount; sent += fill.length) {
+    await producer.send({ topic: consumeTopic, acks: -1, messages: fill });
+  }
   const groups: string[] = [];
   const consume = await alternate(
     {
       ours: async () => {
-        const fresh = `${topic}-c${randomUUID().slice(0, 6)}`;
-        await declare(fresh, 'default');
-        // Preloaded with the raw producer for both contenders: only consumption is measured here.
-        for (let b = 0; b < consumeCount / batchSize; b++) {
-          await producer.send({
-            topic: fresh,
-            acks: -1,
-            messages: items.map((i) => ({ key: i.key, value: encode(i.payload) })),
-          });
-        }
+        const group = `s${consumeGroups.length}`;
+        consumeGroups.push(group);
         const stamps = newStamps();
         // The same async handler body as the anchor's (ours decodes the JSON payload before calling it).
         const consumer = await queue.consume(
-          fresh,
+          consumeTopic,
           async () => {
             stamp(stamps);
           },
-          { concurrency: prefetch, prefetch },
+          { concurrency: prefetch, prefetch, group },
         );
         await until(() => stamps.done >= consumeCount, 60_000, 'kafka consume (ours)');
         await consumer.close();
         return rateOf(stamps, consumeCount);
       },
       anchor: async () => {
-        const fresh = `${topic}-r${randomUUID().slice(0, 6)}`;
-        await declare(fresh);
-        for (let b = 0; b < consumeCount / batchSize; b++) {
-          await producer.send({
-            topic: fresh,
-            acks: -1,
-            messages: items.map((i) => ({ key: i.key, value: encode(i.payload) })),
-          });
-        }
-        const groupId = `${fresh}.raw`;
+        const groupId = `${consumeTopic}.raw${groups.length}`;
         groups.push(groupId);
         const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
         await consumer.connect();
-        await consumer.subscribe({ topic: fresh, fromBeginning: true });
+        await consumer.subscribe({ topic: consumeTopic, fromBeginning: true });
         const stamps = newStamps();
         const handler = async (value: unknown) => {
           void value;
@@ -142,7 +137,7 @@ export async function kafkaRows(brokers: string[]): Promise<ResultRow[]> {
         return rateOf(stamps, consumeCount);
       },
     },
-    7,
+    consumeSamples,
   );
 
   const latencies = { ours: [] as number[], anchor: [] as number[] };

@@ -6,11 +6,19 @@ import { median } from '@ballast-internal/bench';
  * then `samples` measured rounds whose order alternates (A, B, then B, A, ...), so that whatever a run
  * leaves behind (garbage to collect, a disconnect finishing) falls on both sides alike. Returns each
  * contender's median; `BENCH_SAMPLES=1` prints every sample on stderr.
+ *
+ * `samples` must be even. The servers keep warming up through a run (ElasticMQ's publish rate doubled
+ * from the first sample to the last): with the order alternating and an even count, the two middle
+ * samples of each side lie at the same mean time, so a steady drift moves both medians alike. With an
+ * odd count one side's median always comes one slot later than the other's.
  */
 export async function alternate(
   contenders: Readonly<Record<string, () => Promise<number>>>,
   samples: number,
 ): Promise<Record<string, number>> {
+  if (!Number.isInteger(samples) || samples < 2 || samples % 2 !== 0) {
+    throw new Error(`bench: samples must be an even number >= 2; received ${samples}`);
+  }
   const entries = Object.entries(contenders);
   for (const [, run] of entries) await run();
   const values: Record<string, number[]> = Object.fromEntries(entries.map(([name]) => [name, []]));

@@ -37,7 +37,7 @@ export async function memoryRows(): Promise<ResultRow[]> {
         return rate;
       },
     },
-    5,
+    6,
   );
   await queue.close();
   return [

@@ -47,7 +47,7 @@ export async function rabbitmqRows(url: string): Promise<ResultRow[]> {
         return rate;
       },
     },
-    5,
+    6,
   );
 
   const preload = async () => {
@@ -84,7 +84,7 @@ export async function rabbitmqRows(url: string): Promise<ResultRow[]> {
         return rate;
       },
     },
-    7,
+    8,
   );
 
   // Latency at a fixed rate: 400 msgs/s for 1 s, publish (confirmed) to handler.

@@ -14,7 +14,8 @@ import { MessageQueue } from '../src/message-queue.ts';
 import { alternate, atFixedRate, newStamps, payload, percentile, rateOf, stamp, until } from './measure.ts';
 
 const batchSize = 100;
-const batches = 5;
+const batches = 10;
+const publishSamples = 6;
 const consumeCount = 3_000;
 const prefetch = 40;
 
@@ -62,7 +63,7 @@ export async function sqsRows(endpoint: string): Promise<ResultRow[]> {
         return rate;
       },
     },
-    5,
+    publishSamples,
   );
 
   let stopRaw = new AbortController();
@@ -129,7 +130,7 @@ export async function sqsRows(endpoint: string): Promise<ResultRow[]> {
         return rateOf(stamps, consumeCount);
       },
     },
-    7,
+    8,
   );
 
   const latencies = { ours: [] as number[], anchor: [] as number[] };
