@@ -21,7 +21,6 @@ import { closedError, invalidOption, QueueError } from '../errors.ts';
 import type {
   DeadLetter,
   DeadLetterAddress,
-  Delivery,
   ReceivedMessage,
   SubscribeRequest,
   Transport,
@@ -31,6 +30,7 @@ import type {
 } from '../transport.ts';
 import { DeleteBatcher } from './delete-batcher.ts';
 import { raceSignal, settleWithin } from './race-signal.ts';
+import { type DeliveryContext, SqsDelivery } from './sqs-delivery.ts';
 
 export interface SqsTransportOptions {
   /** An SQSClient (region, credentials, endpoint are yours to set). */
@@ -362,6 +362,7 @@ export class SqsTransport implements Transport {
         waiting.add(wake);
         signal.addEventListener('abort', wake, { once: true });
       });
+    const context = this.#deliveryContext(url, request, settled, deletes);
     const backoff = resolveBackoff({ initialDelayMs: 100, maxDelayMs: 5_000 });
     const poll = async () => {
       let failures = 0;
@@ -413,7 +414,7 @@ export class SqsTransport implements Transport {
             settled();
             continue;
           }
-          request.onDelivery(this.#delivery(url, raw, meta, request, settled, deletes));
+          request.onDelivery(new SqsDelivery(context, raw, toReceived(raw, meta, request.topic)));
         }
       }
     };
@@ -469,47 +470,34 @@ export class SqsTransport implements Transport {
     );
   }
 
-  #delivery(
+  /** What the deliveries of one subscription share (one object per subscription, no closures per message). */
+  #deliveryContext(
     url: string,
-    raw: SqsMessage,
-    meta: ReadMeta,
     request: SubscribeRequest,
     settled: () => void,
     deletes: DeleteBatcher,
-  ): Delivery {
-    const message = toReceived(raw, meta, request.topic);
-    let done = false;
-    // The slot is freed exactly once, whether the call succeeds or not. A failed call leaves the message
-    // invisible until its visibility timeout ends; SQS then delivers it again (nothing is lost).
-    const once = async (work: () => Promise<unknown>) => {
-      if (done) return;
-      done = true;
-      try {
-        await work();
-      } finally {
-        settled();
-      }
-    };
+  ): DeliveryContext {
     return {
-      message,
-      ack: () => once(() => deletes.delete(raw.ReceiptHandle!)),
-      release: () => once(() => this.#changeVisibility(url, raw, 0)),
-      retry: (delayMs) => once(() => this.#changeVisibility(url, raw, Math.ceil(delayMs / 1000))),
-      deadLetter: (reason) =>
-        once(async () => {
-          const deadUrl = await this.#url(this.#queueName(request.topic, request.group, true));
-          const transport: TransportMessage = { ...message, delayMs: undefined };
-          await this.#sendBatch(deadUrl, [
-            this.#entry(transport, 0, {
-              deadReason: reason,
-              deadAt: Date.now(),
-              attemptOffset: message.attempt - 1,
-            }),
-          ]);
-          await deletes.delete(raw.ReceiptHandle!);
-        }),
-      extendLease: (extendMs) =>
-        this.#changeVisibility(url, raw, Math.ceil(extendMs / 1000)).then(() => undefined),
+      deletes,
+      failed: (error: unknown) => {
+        settled();
+        throw error;
+      },
+      settled,
+      changeVisibility: (raw, seconds) => this.#changeVisibility(url, raw, seconds),
+      deadLetter: async (delivery, reason) => {
+        const { message } = delivery;
+        const deadUrl = await this.#url(this.#queueName(request.topic, request.group, true));
+        const transport: TransportMessage = { ...message, delayMs: undefined };
+        await this.#sendBatch(deadUrl, [
+          this.#entry(transport, 0, {
+            deadReason: reason,
+            deadAt: Date.now(),
+            attemptOffset: message.attempt - 1,
+          }),
+        ]);
+        await deletes.delete(delivery.raw.ReceiptHandle!);
+      },
     };
   }
 
